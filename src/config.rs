@@ -1,0 +1,756 @@
+//! `config.toml` in two layers: raw serde structs that mirror the file (unknown keys rejected),
+//! then a validated [`Config`] with parsed URLs, zones and compiled selectors.
+//!
+//! Every problem is collected with its line and key path, so `dateline check` can report them all
+//! at once instead of one per run.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use url::Url;
+
+use crate::extract::spec::{ValueSpec, compile};
+
+pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Taipei;
+pub const DEFAULT_LANGUAGE: &str = "zh-TW";
+pub const DEFAULT_MAX_ITEMS: usize = 100;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const DEFAULT_PER_HOST: usize = 2;
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+pub const DEFAULT_OUT_DIR: &str = "public";
+pub const DEFAULT_STATE: &str = ".dateline/state.sqlite";
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "dateline/",
+    env!("CARGO_PKG_VERSION"),
+    " (feed generator; +https://crates.io/crates/dateline)"
+);
+
+/// A validated configuration, ready to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from; relative paths in it are relative to its folder.
+    pub path: PathBuf,
+    pub site: Site,
+    pub fetch: FetchLimits,
+    pub feeds: Vec<FeedConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    /// Always ends with `/`, so joining a file name keeps any sub-path.
+    pub base_url: Url,
+    pub out_dir: PathBuf,
+    pub state: PathBuf,
+}
+
+/// Limits that hold for a whole run, across feeds.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchLimits {
+    pub concurrency: usize,
+    pub per_host: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub id: String,
+    pub title: Option<String>,
+    pub url: Url,
+    pub timezone: Tz,
+    pub language: String,
+    pub max_items: usize,
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub select: Option<SelectConfig>,
+}
+
+/// Selector mode: where each value of an item is found.
+#[derive(Debug, Clone)]
+pub struct SelectConfig {
+    pub item: scraper::Selector,
+    pub item_source: String,
+    pub title: Option<ValueSpec>,
+    pub link: Option<ValueSpec>,
+    pub date: Option<ValueSpec>,
+    pub date_format: Option<String>,
+}
+
+/// One thing wrong with the config, where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", Problems { path, problems })]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+struct Problems<'a> {
+    path: &'a Path,
+    problems: &'a [Problem],
+}
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{}: ", self.path.display(), p.line)?;
+            if !p.key.is_empty() {
+                write!(f, "{}: ", p.key)?;
+            }
+            write!(f, "{}", p.message)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    title: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    out_dir: Option<Spanned<String>>,
+    state: Option<Spanned<String>>,
+}
+
+/// Keys that `[defaults]` sets and each feed may override.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    timezone: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
+    max_items: Option<Spanned<i64>>,
+    user_agent: Option<Spanned<String>>,
+    timeout_secs: Option<Spanned<f64>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
+    per_host: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    id: Spanned<String>,
+    title: Option<Spanned<String>>,
+    url: Spanned<String>,
+    timezone: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
+    max_items: Option<Spanned<i64>>,
+    user_agent: Option<Spanned<String>>,
+    timeout_secs: Option<Spanned<f64>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    select: Option<RawSelect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelect {
+    item: Spanned<String>,
+    title: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    date_format: Option<Spanned<String>>,
+}
+
+impl Config {
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validate config text; `path` names it in messages and anchors its relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut checker = Checker {
+            text,
+            problems: Vec::new(),
+        };
+        let config = checker.config(path);
+        match config {
+            Some(config) if checker.problems.is_empty() => Ok(config),
+            _ => {
+                let mut problems = checker.problems;
+                problems.sort_by_key(|p| p.line);
+                Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    problems,
+                })
+            }
+        }
+    }
+
+    /// The folder relative paths in the config are resolved against.
+    pub fn base_dir(&self) -> &Path {
+        base_dir_of(&self.path)
+    }
+}
+
+fn base_dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+struct Checker<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+}
+
+impl<'t> Checker<'t> {
+    fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.text[..offset].bytes().filter(|&b| b == b'\n').count() + 1
+    }
+
+    fn problem(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: self.line_of(span.start),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Deserialize one section on its own, so that an error in one feed does not hide the others.
+    fn section<T: DeserializeOwned>(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        key: &str,
+    ) -> Option<T> {
+        match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let span = e.span().unwrap_or_else(|| value.span());
+                let path = match value.get_ref() {
+                    DeValue::Table(table) => key_path_at(table, span.start, key),
+                    _ => key.to_string(),
+                };
+                self.problem(span, path, e.message().trim().to_string());
+                None
+            }
+        }
+    }
+
+    fn config(&mut self, path: &Path) -> Option<Config> {
+        let root = match DeTable::parse(self.text) {
+            Ok(root) => root,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                self.problem(span, "", format!("not valid TOML: {}", e.message().trim()));
+                return None;
+            }
+        };
+        let mut raw_site = RawSite::default();
+        let mut raw_defaults = RawDefaults::default();
+        let mut raw_feeds: Vec<(usize, Range<usize>, RawFeed)> = Vec::new();
+        let mut feeds_seen = false;
+        for (key, value) in root.get_ref().iter() {
+            match key.get_ref().as_ref() {
+                "site" => raw_site = self.section(value, "site").unwrap_or_default(),
+                "defaults" => raw_defaults = self.section(value, "defaults").unwrap_or_default(),
+                "feeds" => {
+                    feeds_seen = true;
+                    let DeValue::Array(array) = value.get_ref() else {
+                        self.problem(value.span(), "feeds", "must be an array of [[feeds]] tables");
+                        continue;
+                    };
+                    for (i, feed) in array.iter().enumerate() {
+                        let key = format!("feeds[{i}]");
+                        if let Some(raw) = self.section::<RawFeed>(feed, &key) {
+                            raw_feeds.push((i, feed.span(), raw));
+                        }
+                    }
+                }
+                other => self.problem(
+                    key.span(),
+                    other,
+                    "unknown section (expected site, defaults or feeds)",
+                ),
+            }
+        }
+        if !feeds_seen {
+            self.problem(0..0, "feeds", "no [[feeds]] entries: nothing to build");
+        }
+
+        let base = base_dir_of(path);
+        let site = self.site(raw_site, base);
+        let fetch = FetchLimits {
+            concurrency: self.positive(&raw_defaults.concurrency, "defaults.concurrency", DEFAULT_CONCURRENCY),
+            per_host: self.positive(&raw_defaults.per_host, "defaults.per_host", DEFAULT_PER_HOST),
+        };
+        let mut ids = HashSet::new();
+        let mut feeds = Vec::new();
+        for (i, span, raw) in raw_feeds {
+            if let Some(feed) = self.feed(i, span, raw, &raw_defaults, base, &mut ids) {
+                feeds.push(feed);
+            }
+        }
+        Some(Config {
+            path: path.to_path_buf(),
+            site: site?,
+            fetch,
+            feeds,
+        })
+    }
+
+    fn site(&mut self, raw: RawSite, base: &Path) -> Option<Site> {
+        let title = raw
+            .title
+            .map(Spanned::into_inner)
+            .unwrap_or_else(|| "dateline feeds".to_string());
+        let base_url = match raw.base_url {
+            None => {
+                self.problem(
+                    0..0,
+                    "site.base_url",
+                    "missing: the public URL of the output folder is needed for self links",
+                );
+                None
+            }
+            Some(value) => {
+                let mut text = value.get_ref().trim().to_string();
+                if !text.ends_with('/') {
+                    text.push('/');
+                }
+                match Url::parse(&text) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+                    Ok(url) => {
+                        self.problem(
+                            value.span(),
+                            "site.base_url",
+                            format!("must be http or https, not {}:", url.scheme()),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        self.problem(value.span(), "site.base_url", format!("bad URL {text:?}: {e}"));
+                        None
+                    }
+                }
+            }
+        };
+        let path_or = |v: Option<Spanned<String>>, default: &str| {
+            base.join(v.map(Spanned::into_inner).unwrap_or_else(|| default.to_string()))
+        };
+        Some(Site {
+            title,
+            base_url: base_url?,
+            out_dir: path_or(raw.out_dir, DEFAULT_OUT_DIR),
+            state: path_or(raw.state, DEFAULT_STATE),
+        })
+    }
+
+    fn positive(&mut self, value: &Option<Spanned<i64>>, key: &str, default: usize) -> usize {
+        match value {
+            None => default,
+            Some(v) if *v.get_ref() >= 1 => *v.get_ref() as usize,
+            Some(v) => {
+                self.problem(v.span(), key, format!("must be at least 1, not {}", v.get_ref()));
+                default
+            }
+        }
+    }
+
+    fn feed(
+        &mut self,
+        index: usize,
+        span: Range<usize>,
+        raw: RawFeed,
+        defaults: &RawDefaults,
+        base: &Path,
+        ids: &mut HashSet<String>,
+    ) -> Option<FeedConfig> {
+        let key = |name: &str| format!("feeds[{index}].{name}");
+        let problems_before = self.problems.len();
+
+        let id = raw.id.get_ref().clone();
+        if !is_safe_id(&id) {
+            self.problem(
+                raw.id.span(),
+                key("id"),
+                format!("{id:?} is not a safe id: use lower-case letters, digits, '-' and '_', starting with a letter or digit"),
+            );
+        } else if !ids.insert(id.clone()) {
+            self.problem(raw.id.span(), key("id"), format!("duplicate id {id:?}"));
+        }
+
+        let url = self.feed_url(&raw.url, &key("url"), base);
+
+        let pick = |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>| {
+            own.clone().or_else(|| default.clone())
+        };
+        let timezone = match pick(&raw.timezone, &defaults.timezone) {
+            None => DEFAULT_TIMEZONE,
+            Some(tz) => match tz.get_ref().parse::<Tz>() {
+                Ok(tz) => tz,
+                Err(_) => {
+                    let where_ = if raw.timezone.is_some() { key("timezone") } else { "defaults.timezone".into() };
+                    self.problem(
+                        tz.span(),
+                        where_,
+                        format!("unknown time zone {:?} (use an IANA name such as \"Asia/Taipei\")", tz.get_ref()),
+                    );
+                    DEFAULT_TIMEZONE
+                }
+            },
+        };
+        let language = match pick(&raw.language, &defaults.language) {
+            None => DEFAULT_LANGUAGE.to_string(),
+            Some(lang) if is_language_tag(lang.get_ref()) => lang.into_inner(),
+            Some(lang) => {
+                self.problem(lang.span(), key("language"), format!("{:?} is not a language tag such as \"zh-TW\"", lang.get_ref()));
+                DEFAULT_LANGUAGE.to_string()
+            }
+        };
+        let max_items = self.positive(
+            &raw.max_items.clone().or_else(|| defaults.max_items.clone()),
+            &key("max_items"),
+            DEFAULT_MAX_ITEMS,
+        );
+        let max_body_bytes = self.positive(
+            &raw.max_body_bytes.clone().or_else(|| defaults.max_body_bytes.clone()),
+            &key("max_body_bytes"),
+            DEFAULT_MAX_BODY_BYTES as usize,
+        ) as u64;
+        let timeout = match raw.timeout_secs.as_ref().or(defaults.timeout_secs.as_ref()) {
+            None => DEFAULT_TIMEOUT,
+            Some(t) if t.get_ref().is_finite() && *t.get_ref() > 0.0 && *t.get_ref() <= 3600.0 => {
+                Duration::from_secs_f64(*t.get_ref())
+            }
+            Some(t) => {
+                self.problem(t.span(), key("timeout_secs"), "must be between 0 and 3600 seconds");
+                DEFAULT_TIMEOUT
+            }
+        };
+        let user_agent = match pick(&raw.user_agent, &defaults.user_agent) {
+            None => DEFAULT_USER_AGENT.to_string(),
+            Some(ua) if !ua.get_ref().trim().is_empty() && reqwest::header::HeaderValue::from_str(ua.get_ref()).is_ok() => ua.into_inner(),
+            Some(ua) => {
+                self.problem(ua.span(), key("user_agent"), "must be non-empty printable ASCII");
+                DEFAULT_USER_AGENT.to_string()
+            }
+        };
+        let select = raw.select.and_then(|s| self.select(s, index));
+        if raw.title.as_ref().is_some_and(|t| t.get_ref().trim().is_empty()) {
+            self.problem(span.clone(), key("title"), "must not be empty");
+        }
+        if self.problems.len() > problems_before {
+            return None;
+        }
+        Some(FeedConfig {
+            id,
+            title: raw.title.map(Spanned::into_inner),
+            url: url?,
+            timezone,
+            language,
+            max_items,
+            user_agent,
+            timeout,
+            max_body_bytes,
+            select,
+        })
+    }
+
+    fn feed_url(&mut self, raw: &Spanned<String>, key: &str, base: &Path) -> Option<Url> {
+        let text = raw.get_ref().trim();
+        // `file:pages/x.html` (no slash) is a path relative to the config file, so that a config
+        // and its sample pages can move together.
+        if let Some(rel) = text.strip_prefix("file:").filter(|r| !r.starts_with('/')) {
+            let path = base.join(rel);
+            let absolute = std::path::absolute(&path).unwrap_or(path);
+            return match Url::from_file_path(&absolute) {
+                Ok(url) => Some(url),
+                Err(()) => {
+                    self.problem(raw.span(), key, format!("bad file path {rel:?}"));
+                    None
+                }
+            };
+        }
+        match Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => {
+                if url.scheme() != "file" && url.host_str().is_none_or(str::is_empty) {
+                    self.problem(raw.span(), key, format!("{text:?} has no host"));
+                    return None;
+                }
+                Some(url)
+            }
+            Ok(url) => {
+                self.problem(raw.span(), key, format!("scheme {}: is not supported (use http, https or file)", url.scheme()));
+                None
+            }
+            Err(e) => {
+                self.problem(raw.span(), key, format!("bad URL {text:?}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn select(&mut self, raw: RawSelect, index: usize) -> Option<SelectConfig> {
+        let key = |name: &str| format!("feeds[{index}].select.{name}");
+        let item = match compile(raw.item.get_ref()) {
+            Ok(sel) => Some(sel),
+            Err(e) => {
+                self.problem(raw.item.span(), key("item"), e);
+                None
+            }
+        };
+        let mut spec = |value: Option<Spanned<String>>, name: &str| -> Result<Option<ValueSpec>, ()> {
+            let Some(value) = value else { return Ok(None) };
+            match ValueSpec::parse(value.get_ref()) {
+                Ok(spec) => Ok(Some(spec)),
+                Err(e) => {
+                    self.problem(value.span(), key(name), e);
+                    Err(())
+                }
+            }
+        };
+        let title = spec(raw.title, "title");
+        let link = spec(raw.link, "link");
+        let date = spec(raw.date, "date");
+        let date_format = match raw.date_format {
+            None => None,
+            Some(f) => {
+                if let Err(e) = check_date_format(f.get_ref()) {
+                    self.problem(f.span(), key("date_format"), e);
+                }
+                Some(f.into_inner())
+            }
+        };
+        Some(SelectConfig {
+            item: item?,
+            item_source: raw.item.into_inner(),
+            title: title.ok()?,
+            link: link.ok()?,
+            date: date.ok()?,
+            date_format,
+        })
+    }
+}
+
+/// A chrono format must have at least one field and no unknown specifiers.
+fn check_date_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    let mut fields = 0;
+    for item in StrftimeItems::new(format) {
+        match item {
+            Item::Error => return Err(format!("{format:?} is not a valid chrono format")),
+            Item::Numeric(..) | Item::Fixed(..) => fields += 1,
+            _ => {}
+        }
+    }
+    if fields == 0 {
+        return Err(format!("{format:?} has no date or time fields"));
+    }
+    Ok(())
+}
+
+/// Ids name output files, so they must not be able to climb out of the folder.
+pub fn is_safe_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 100
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()))
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The dotted key path (`feeds[2].select.item`) of the deepest key whose text contains `offset`.
+fn key_path_at(table: &DeTable<'_>, offset: usize, prefix: &str) -> String {
+    for (key, value) in table.iter() {
+        let key_span = key.span();
+        let value_span = value.span();
+        let start = key_span.start.min(value_span.start);
+        let end = key_span.end.max(value_span.end);
+        if !(start..=end).contains(&offset) {
+            continue;
+        }
+        let path = format!("{prefix}.{}", key.get_ref());
+        return match value.get_ref() {
+            DeValue::Table(inner) => key_path_at(inner, offset, &path),
+            _ => path,
+        };
+    }
+    prefix.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[site]
+title = "Feeds"
+base_url = "https://feeds.example.com/sub"
+
+[defaults]
+timezone = "Asia/Taipei"
+max_items = 50
+
+[[feeds]]
+id = "intl"
+title = "國際財經"
+url = "https://www.example.com.tw/news/list?cat=intl"
+
+[feeds.select]
+item = "ul.news-list > li"
+link = "a@href"
+date = "span.time"
+date_format = "%Y/%m/%d %H:%M"
+
+[[feeds]]
+id = "tokyo"
+url = "https://example.jp/news"
+timezone = "Asia/Tokyo"
+language = "ja"
+"#;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match Config::parse(text, Path::new("/etc/dateline/config.toml")) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid { problems, .. }) => problems,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_good_config_with_defaults_and_overrides() {
+        let config = Config::parse(GOOD, Path::new("/etc/dateline/config.toml")).unwrap();
+        assert_eq!(config.site.base_url.as_str(), "https://feeds.example.com/sub/");
+        assert_eq!(config.site.out_dir, Path::new("/etc/dateline/public"));
+        assert_eq!(config.feeds.len(), 2);
+        assert_eq!(config.feeds[0].max_items, 50);
+        assert_eq!(config.feeds[0].timezone, chrono_tz::Asia::Taipei);
+        assert!(config.feeds[0].select.is_some());
+        assert_eq!(config.feeds[1].timezone, chrono_tz::Asia::Tokyo);
+        assert_eq!(config.feeds[1].language, "ja");
+        assert_eq!(config.feeds[1].timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn reports_every_problem_with_line_and_key() {
+        let text = r#"[site]
+base_url = "https://feeds.example.com/"
+
+[[feeds]]
+id = "../x"
+url = "https://example.com/a"
+timezone = "Asia/Taipie"
+
+[[feeds]]
+id = "b"
+url = "ftp://example.com/b"
+colour = "red"
+
+[[feeds]]
+id = "c"
+url = "https://example.com/c"
+[feeds.select]
+item = "ul >"
+date_format = "%Q"
+
+[[feeds]]
+id = "c"
+url = "not a url"
+"#;
+        let found = problems(text);
+        let summary: Vec<(usize, &str)> =
+            found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (5, "feeds[0].id"),
+                (7, "feeds[0].timezone"),
+                (12, "feeds[1].colour"),
+                (18, "feeds[2].select.item"),
+                (19, "feeds[2].select.date_format"),
+                (22, "feeds[3].id"),
+                (23, "feeds[3].url"),
+            ],
+            "{found:#?}"
+        );
+        assert!(found[0].message.contains("not a safe id"), "{}", found[0].message);
+        assert!(found[1].message.contains("unknown time zone \"Asia/Taipie\""));
+        assert!(found[2].message.contains("unknown field `colour`"), "{}", found[2].message);
+        assert!(found[3].message.contains("bad selector \"ul >\""));
+        assert!(found[5].message.contains("duplicate id \"c\""));
+    }
+
+    #[test]
+    fn message_names_file_line_and_key() {
+        let err = Config::parse(
+            "[site]\nbase_url = \"https://x.example/\"\n[[feeds]]\nid = \"a\"\nurl = \"https://e.example/\"\nmax_items = \"ten\"\n",
+            Path::new("conf/config.toml"),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("conf/config.toml:6: feeds[0].max_items: invalid type"), "{text}");
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let found = problems("[site]\nbase_url = \"https://x.example/\"\n[[feeds]\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 3);
+        assert!(found[0].message.starts_with("not valid TOML"));
+    }
+
+    #[test]
+    fn missing_base_url_and_feeds_are_reported() {
+        let found = problems("[site]\ntitle = \"x\"\n");
+        let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"site.base_url"), "{keys:?}");
+        assert!(keys.contains(&"feeds"), "{keys:?}");
+    }
+
+    #[test]
+    fn relative_file_urls_follow_the_config() {
+        let text = "[site]\nbase_url = \"https://x.example/\"\n[[feeds]]\nid = \"a\"\nurl = \"file:pages/a.html\"\n";
+        let config = Config::parse(text, Path::new("/srv/feeds/config.toml")).unwrap();
+        assert_eq!(config.feeds[0].url.as_str(), "file:///srv/feeds/pages/a.html");
+    }
+
+    #[test]
+    fn ids_that_could_escape_the_folder_are_unsafe() {
+        for bad in ["../x", "", "A", "-a", "a/b", "a.b", "_a"] {
+            assert!(!is_safe_id(bad), "{bad}");
+        }
+        for good in ["a", "intl-finance", "0day", "tw_stocks"] {
+            assert!(is_safe_id(good), "{good}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Text and links as a reader should get them.
+
+use scraper::node::Node;
+use scraper::{ElementRef, Html, Selector};
+use std::sync::LazyLock;
+use url::Url;
+
+/// The text a reader should see: white space of every kind (U+3000, NBSP, newlines inside inline
+/// tags) collapsed to one space, trimmed, and characters XML 1.0 forbids or that only hide text
+/// removed. Entities are already decoded by the HTML parser.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if !is_xml_char(c) || is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Characters allowed in an XML 1.0 document.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\u{9}' | '\u{A}' | '\u{D}'
+        | '\u{20}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Remove what XML 1.0 forbids, keeping everything else as it is.
+pub fn xml_safe(text: &str) -> String {
+    text.chars().filter(|&c| is_xml_char(c)).collect()
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// The visible text of an element: scripts and styles skipped, line breaks and block boundaries
+/// made spaces, then cleaned.
+pub fn element_text(element: ElementRef) -> String {
+    let mut raw = String::new();
+    collect_text(element, &mut raw);
+    clean(&raw)
+}
+
+fn collect_text(element: ElementRef, out: &mut String) {
+    for child in element.children() {
+        match child.value() {
+            Node::Text(text) => out.push_str(text),
+            Node::Element(el) => {
+                let name = el.name();
+                if matches!(name, "script" | "style" | "noscript" | "template") {
+                    continue;
+                }
+                let block = !matches!(
+                    name,
+                    "a" | "b" | "i" | "em" | "strong" | "span" | "font" | "small" | "big" | "u"
+                        | "s" | "sub" | "sup" | "mark" | "abbr" | "code" | "q" | "cite" | "time"
+                        | "label" | "wbr"
+                );
+                if block {
+                    out.push(' ');
+                }
+                if let Some(child_el) = ElementRef::wrap(child) {
+                    collect_text(child_el, out);
+                }
+                if block {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+static BASE_HREF: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("base[href]").expect("base selector"));
+
+/// The URL relative links resolve against: `<base href>` (itself resolved against the page), or
+/// the page's own URL.
+pub fn base_url(document: &Html, page_url: &Url) -> Url {
+    document
+        .select(&BASE_HREF)
+        .next()
+        .and_then(|base| base.value().attr("href"))
+        .and_then(|href| page_url.join(href.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+        .unwrap_or_else(|| page_url.clone())
+}
+
+/// Resolve an `href` as the WHATWG URL parser does (entities were decoded by the HTML parser;
+/// non-ASCII is percent-encoded as UTF-8). Links that lead nowhere a reader can go are `None`.
+pub fn resolve_link(href: &str, base: &Url) -> Option<Url> {
+    let href = href.trim();
+    if href.is_empty() || href.starts_with('#') {
+        return None;
+    }
+    let url = base.join(href).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url),
+        "file" if base.scheme() == "file" => Some(url),
+        _ => None,
+    }
+}
+
+/// Query parameters that only track where a click came from; removing them does not change the
+/// article.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
+    "mc_eid", "_ga", "_gl", "spm", "cmpid", "ncid", "ocid", "sr_share",
+];
+
+/// The link without tracking parameters and fragment: what identifies the article.
+pub fn canonical_link(link: &Url) -> Url {
+    let mut url = link.clone();
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.len() != url.query_pairs().count() {
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
+    }
+    url
+}
+
+/// The key two links are compared by: canonical, and the same over http and https.
+pub fn link_key(link: &Url) -> String {
+    let canonical = canonical_link(link);
+    let text = canonical.as_str();
+    text.strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .unwrap_or(text)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_collapses_every_space_and_drops_forbidden_characters() {
+        assert_eq!(clean("  台積電\u{3000}法說會\n\t前夕  "), "台積電 法說會 前夕");
+        assert_eq!(clean("A\u{8}B\u{B}C\u{FFFE}D\u{200B}E"), "ABCDE");
+        assert_eq!(clean("Fed&nbsp;\u{A0}holds"), "Fed&nbsp; holds");
+    }
+
+    #[test]
+    fn element_text_spaces_blocks_and_breaks_but_not_inline_tags() {
+        let html = Html::parse_fragment(
+            "<a>鴻海<b>營收</b>\n創高<br>AI伺服器<script>var x='<b>';</script>熱銷</a>",
+        );
+        let a = html.select(&Selector::parse("a").unwrap()).next().unwrap();
+        assert_eq!(element_text(a), "鴻海營收 創高 AI伺服器熱銷");
+    }
+
+    #[test]
+    fn links_resolve_like_a_browser() {
+        let base = Url::parse("https://news.example.com/tw/list.html").unwrap();
+        let cases = [
+            ("article/123.html", Some("https://news.example.com/tw/article/123.html")),
+            ("/news?id=1&cat=2", Some("https://news.example.com/news?id=1&cat=2")),
+            ("//cdn.example.com/a", Some("https://cdn.example.com/a")),
+            ("/tag/台積電", Some("https://news.example.com/tag/%E5%8F%B0%E7%A9%8D%E9%9B%BB")),
+            (" article/9 ", Some("https://news.example.com/tw/article/9")),
+            ("javascript:void(0)", None),
+            ("mailto:desk@example.com", None),
+            ("#top", None),
+            ("", None),
+        ];
+        for (href, want) in cases {
+            assert_eq!(resolve_link(href, &base).as_ref().map(Url::as_str), want, "{href}");
+        }
+    }
+
+    #[test]
+    fn canonical_link_drops_tracking_only() {
+        let url = Url::parse("https://e.example/news/1?id=7&utm_source=x&UTM_Medium=y&fbclid=z#top").unwrap();
+        assert_eq!(canonical_link(&url).as_str(), "https://e.example/news/1?id=7");
+        let plain = Url::parse("https://e.example/news/1?utm_campaign=a").unwrap();
+        assert_eq!(canonical_link(&plain).as_str(), "https://e.example/news/1");
+        let untouched = Url::parse("https://e.example/a?b=%E5%8F%B0&c").unwrap();
+        assert_eq!(canonical_link(&untouched).as_str(), untouched.as_str());
+    }
+}

@@ -1,0 +1,13 @@
+//! dateline turns financial-news listing pages into RSS 2.0 and Atom 1.0 feeds.
+//!
+//! The modules follow the pipeline they run: [`config`] → [`fetch`] → [`decode`] → [`extract`]
+//! (with [`dates`]) → [`write`] → [`publish`], tied together by [`build`].
+
+pub mod build;
+pub mod config;
+pub mod dates;
+pub mod decode;
+pub mod extract;
+pub mod fetch;
+pub mod publish;
+pub mod write;

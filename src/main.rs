@@ -1,0 +1,128 @@
+//! The command line: parse arguments, set up logging, call the library, turn its report into
+//! an exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use dateline::build::{BuildOptions, build};
+use dateline::config::{Config, ConfigError};
+
+/// Exit codes (DESIGN.md): every feed built; nothing could run; some feeds failed.
+const EXIT_OK: u8 = 0;
+const EXIT_FATAL: u8 = 1;
+const EXIT_FEEDS_FAILED: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "dateline", version, about = "Financial-news listing pages to RSS and Atom feeds")]
+struct Cli {
+    /// The config file.
+    #[arg(long, global = true, default_value = "config.toml")]
+    config: PathBuf,
+    /// More detail on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate every feed (or the named ones) into the output folder.
+    Build {
+        /// Output folder (default: site.out_dir from the config).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Build only this feed; repeat for more.
+        #[arg(long = "only", value_name = "ID")]
+        only: Vec<String>,
+        /// The run's clock (RFC 3339), for reproducible runs.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
+        /// No warnings, only errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate the config and report every problem with its line.
+    Check,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2025-08-28T16:00:00+08:00)"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = matches!(cli.command, Command::Build { quiet: true, .. });
+    init_logging(cli.verbose, quiet);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Check => check(&cli.config),
+        Command::Build { out, only, now, .. } => {
+            let config = Config::load(&cli.config)?;
+            let options = BuildOptions {
+                out_dir: out,
+                only,
+                now,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let report = runtime.block_on(build(&config, &options))?;
+            let mut failed = false;
+            for (id, error) in report.failures() {
+                eprintln!("error: feed {id}: {error}");
+                failed = true;
+            }
+            Ok(if failed { EXIT_FEEDS_FAILED } else { EXIT_OK })
+        }
+    }
+}
+
+fn check(path: &PathBuf) -> anyhow::Result<u8> {
+    match Config::load(path) {
+        Ok(config) => {
+            println!("{}: ok, {} feeds", path.display(), config.feeds.len());
+            Ok(EXIT_OK)
+        }
+        Err(error @ ConfigError::Invalid { .. }) => {
+            eprintln!("{error}");
+            if let ConfigError::Invalid { problems, .. } = &error {
+                eprintln!("{} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            }
+            Ok(EXIT_FATAL)
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,125 @@
+//! The output folder: the one place files are published. A later object-storage backend plugs
+//! in here.
+//!
+//! Every file is written to a temporary file in the same folder and renamed over the old one, so
+//! a reader (or a sync to a static host) sees the old file or the new one, never half of one. A
+//! file whose bytes would not change is not touched, so its mtime stays and syncs skip it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("output folder {}: {source}", path.display())]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Whether a publish changed the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Changed,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+impl OutputDir {
+    /// Create the folder if needed and prove it is writable before any feed is fetched.
+    pub fn open(root: &Path) -> Result<OutputDir, PublishError> {
+        let folder_error = |source| PublishError::Folder {
+            path: root.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(root).map_err(folder_error)?;
+        tempfile::Builder::new()
+            .prefix(".dateline-probe")
+            .tempfile_in(root)
+            .map_err(folder_error)?;
+        Ok(OutputDir {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Publish `bytes` as `name` atomically, unless the file already holds exactly these bytes.
+    pub fn publish(&self, name: &str, bytes: &[u8]) -> Result<Written, PublishError> {
+        let target = self.root.join(name);
+        if std::fs::read(&target).is_ok_and(|old| old == bytes) {
+            return Ok(Written::Unchanged);
+        }
+        let write_error = |source| PublishError::Write {
+            path: target.clone(),
+            source,
+        };
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&self.root)
+            .map_err(write_error)?;
+        temp.write_all(bytes).map_err(write_error)?;
+        // Static hosts serve what others can read; temporary files start private.
+        set_readable(temp.path()).map_err(write_error)?;
+        temp.as_file().sync_all().map_err(write_error)?;
+        temp.persist(&target).map_err(|e| write_error(e.error))?;
+        Ok(Written::Changed)
+    }
+}
+
+#[cfg(unix)]
+fn set_readable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_readable(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_leave_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(&dir.path().join("public")).unwrap();
+        assert_eq!(out.publish("a.xml", b"one").unwrap(), Written::Changed);
+        let before = std::fs::metadata(out.path().join("a.xml")).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(out.publish("a.xml", b"one").unwrap(), Written::Unchanged);
+        let after = std::fs::metadata(out.path().join("a.xml")).unwrap().modified().unwrap();
+        assert_eq!(before, after);
+        assert_eq!(out.publish("a.xml", b"two").unwrap(), Written::Changed);
+        assert_eq!(std::fs::read(out.path().join("a.xml")).unwrap(), b"two");
+        let leftovers: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left behind");
+    }
+
+    #[test]
+    fn unwritable_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, b"x").unwrap();
+        let err = OutputDir::open(&file.join("public")).unwrap_err();
+        assert!(err.to_string().contains("not-a-folder"), "{err}");
+    }
+}

@@ -1,0 +1,213 @@
+//! Feed documents through the `rss` and `atom_syndication` types, so escaping is never hand-made.
+//! Both crates write characters that XML 1.0 forbids as they are, so every string is made safe
+//! here first.
+
+use atom_syndication as atom;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use rss::extension::atom::AtomExtension;
+use url::Url;
+
+use crate::extract::text::xml_safe;
+
+pub const GENERATOR: &str = concat!("dateline ", env!("CARGO_PKG_VERSION"));
+
+/// What a feed says about itself.
+#[derive(Debug, Clone)]
+pub struct FeedMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// The listing page the items come from.
+    pub source_url: Url,
+    pub language: String,
+    /// The public URL of the RSS file.
+    pub rss_url: Url,
+    /// The public URL of the Atom file; also the Atom feed's id.
+    pub atom_url: Url,
+    /// When the feed's content last changed.
+    pub updated: DateTime<Tz>,
+    pub author: String,
+}
+
+/// One item as it is published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Stable across runs; an IRI (the canonical link, or a `urn:` for link-less items).
+    pub id: String,
+    pub title: String,
+    pub link: Option<Url>,
+    pub published: Option<DateTime<Tz>>,
+}
+
+/// Newest first; undated last; ties broken by link, then title, so equal input gives equal bytes.
+pub fn sort_entries(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        b.published
+            .cmp(&a.published)
+            .then_with(|| a.link.as_ref().map(Url::as_str).cmp(&b.link.as_ref().map(Url::as_str)))
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+pub fn rss(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
+    let self_link = atom::Link {
+        href: meta.rss_url.to_string(),
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Default::default()
+    };
+    let items: Vec<rss::Item> = entries
+        .iter()
+        .map(|entry| rss::Item {
+            title: Some(xml_safe(&entry.title)),
+            link: entry.link.as_ref().map(Url::to_string),
+            guid: Some(rss::Guid {
+                value: xml_safe(&entry.id),
+                permalink: entry.link.as_ref().is_some_and(|l| l.as_str() == entry.id),
+            }),
+            pub_date: entry.published.map(|at| at.to_rfc2822()),
+            ..Default::default()
+        })
+        .collect();
+    let channel = rss::Channel {
+        title: xml_safe(&meta.title),
+        link: meta.source_url.to_string(),
+        description: xml_safe(&meta.description),
+        language: Some(meta.language.clone()),
+        last_build_date: Some(meta.updated.to_rfc2822()),
+        generator: Some(GENERATOR.into()),
+        items,
+        atom_ext: Some(AtomExtension {
+            links: vec![self_link],
+        }),
+        ..Default::default()
+    };
+    let mut out = channel
+        .pretty_write_to(Vec::new(), b' ', 2)
+        .expect("writing to memory cannot fail");
+    out.push(b'\n');
+    out
+}
+
+pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
+    let link = |href: &Url, rel: &str, mime: &str| atom::Link {
+        href: href.to_string(),
+        rel: rel.into(),
+        mime_type: Some(mime.into()),
+        ..Default::default()
+    };
+    let author = atom::Person {
+        name: xml_safe(&meta.author),
+        uri: Some(meta.source_url.to_string()),
+        ..Default::default()
+    };
+    let entries: Vec<atom::Entry> = entries
+        .iter()
+        .map(|entry| {
+            // Atom needs `updated`; an undated entry is as new as the feed's last change.
+            let when = entry.published.unwrap_or(meta.updated).fixed_offset();
+            atom::Entry {
+                id: xml_safe(&entry.id),
+                title: atom::Text::plain(xml_safe(&entry.title)),
+                links: entry
+                    .link
+                    .iter()
+                    .map(|l| atom::Link {
+                        href: l.to_string(),
+                        rel: "alternate".into(),
+                        mime_type: Some("text/html".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+                published: entry.published.map(|at| at.fixed_offset()),
+                updated: when,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let feed = atom::Feed {
+        id: meta.atom_url.to_string(),
+        title: atom::Text::plain(xml_safe(&meta.title)),
+        subtitle: Some(atom::Text::plain(xml_safe(&meta.description))),
+        updated: meta.updated.fixed_offset(),
+        authors: vec![author],
+        links: vec![
+            link(&meta.atom_url, "self", "application/atom+xml"),
+            link(&meta.source_url, "alternate", "text/html"),
+        ],
+        generator: Some(atom::Generator {
+            value: "dateline".into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        lang: Some(meta.language.clone()),
+        entries,
+        ..Default::default()
+    };
+    let mut out = feed
+        .write_to(Vec::new())
+        .expect("writing to memory cannot fail");
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn meta() -> FeedMeta {
+        let tz = chrono_tz::Asia::Taipei;
+        FeedMeta {
+            id: "intl".into(),
+            title: "財訊快報 · 國際財經\u{1}".into(),
+            description: "Headlines".into(),
+            source_url: Url::parse("https://www.example.com.tw/list?a=1&b=2").unwrap(),
+            language: "zh-TW".into(),
+            rss_url: Url::parse("https://feeds.example.com/intl.xml").unwrap(),
+            atom_url: Url::parse("https://feeds.example.com/intl.atom").unwrap(),
+            updated: tz.with_ymd_and_hms(2025, 8, 28, 15, 48, 0).unwrap(),
+            author: "www.example.com.tw".into(),
+        }
+    }
+
+    fn entry(title: &str, minute: u32) -> Entry {
+        let link = Url::parse(&format!("https://www.example.com.tw/n/{minute}")).unwrap();
+        Entry {
+            id: link.to_string(),
+            title: title.into(),
+            link: Some(link),
+            published: Some(chrono_tz::Asia::Taipei.with_ymd_and_hms(2025, 8, 28, 15, minute, 0).unwrap()),
+        }
+    }
+
+    #[test]
+    fn rss_carries_offsets_self_link_and_no_forbidden_characters() {
+        let xml = String::from_utf8(rss(&meta(), &[entry("A\u{8} & <B>", 48)])).unwrap();
+        assert!(xml.contains("<pubDate>Thu, 28 Aug 2025 15:48:00 +0800</pubDate>"), "{xml}");
+        assert!(xml.contains(r#"<atom:link href="https://feeds.example.com/intl.xml" rel="self""#), "{xml}");
+        assert!(xml.contains("A &amp; &lt;B&gt;"), "{xml}");
+        assert!(!xml.contains('\u{8}') && !xml.contains('\u{1}'));
+        roxmltree::Document::parse(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn atom_entries_have_real_dates() {
+        let xml = String::from_utf8(atom(&meta(), &[entry("A", 48)])).unwrap();
+        assert!(xml.contains("<published>2025-08-28T15:48:00+08:00</published>"), "{xml}");
+        assert!(xml.contains("<updated>2025-08-28T15:48:00+08:00</updated>"), "{xml}");
+        assert!(!xml.contains("1970"));
+        roxmltree::Document::parse(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn sort_is_newest_first_with_link_tie_break() {
+        let mut entries = vec![entry("a", 1), entry("b", 5), entry("c", 5)];
+        entries[2].link = Some(Url::parse("https://www.example.com.tw/a").unwrap());
+        sort_entries(&mut entries);
+        let titles: Vec<&str> = entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["c", "b", "a"]);
+    }
+}
