@@ -157,7 +157,11 @@ async fn build_feed(
 }
 
 /// Decode and extract one fetched page. Synchronous: run it off the async threads.
-pub fn extract_page(page: &Page, feed: &FeedConfig, ctx: &DateContext) -> Result<Vec<Item>, FeedError> {
+pub fn extract_page(
+    page: &Page,
+    feed: &FeedConfig,
+    ctx: &DateContext,
+) -> Result<Vec<Item>, FeedError> {
     let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
     let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
     let items = match &feed.select {
@@ -170,7 +174,10 @@ pub fn extract_page(page: &Page, feed: &FeedConfig, ctx: &DateContext) -> Result
     };
     if items.is_empty() {
         let hint = match &feed.select {
-            Some(select) => format!(" (selector {:?} matched no item with a title)", select.item_source),
+            Some(select) => format!(
+                " (selector {:?} matched no item with a title)",
+                select.item_source
+            ),
             None => String::new(),
         };
         return Err(FeedError::NoItems {
@@ -224,7 +231,12 @@ pub fn entry_id(
     }
 }
 
-fn feed_meta(config: &Config, feed: &FeedConfig, entries: &[Entry], now: DateTime<Utc>) -> FeedMeta {
+fn feed_meta(
+    config: &Config,
+    feed: &FeedConfig,
+    entries: &[Entry],
+    now: DateTime<Utc>,
+) -> FeedMeta {
     let base = &config.site.base_url;
     let join = |name: String| base.join(&name).expect("feed ids are safe path segments");
     let host = feed.url.host_str().unwrap_or("local file").to_string();
@@ -256,7 +268,10 @@ fn publish_feed(
     let rss = write::rss(meta, entries);
     let atom = write::atom(meta, entries);
     let mut changed = false;
-    for (name, bytes) in [(format!("{}.xml", feed.id), rss), (format!("{}.atom", feed.id), atom)] {
+    for (name, bytes) in [
+        (format!("{}.xml", feed.id), rss),
+        (format!("{}.atom", feed.id), atom),
+    ] {
         changed |= output.publish(&name, &bytes)? == Written::Changed;
     }
     Ok(FeedBuilt {

@@ -278,7 +278,11 @@ impl<'t> Checker<'t> {
                 "feeds" => {
                     feeds_seen = true;
                     let DeValue::Array(array) = value.get_ref() else {
-                        self.problem(value.span(), "feeds", "must be an array of [[feeds]] tables");
+                        self.problem(
+                            value.span(),
+                            "feeds",
+                            "must be an array of [[feeds]] tables",
+                        );
                         continue;
                     };
                     for (i, feed) in array.iter().enumerate() {
@@ -302,8 +306,16 @@ impl<'t> Checker<'t> {
         let base = base_dir_of(path);
         let site = self.site(raw_site, base);
         let fetch = FetchLimits {
-            concurrency: self.positive(&raw_defaults.concurrency, "defaults.concurrency", DEFAULT_CONCURRENCY),
-            per_host: self.positive(&raw_defaults.per_host, "defaults.per_host", DEFAULT_PER_HOST),
+            concurrency: self.positive(
+                &raw_defaults.concurrency,
+                "defaults.concurrency",
+                DEFAULT_CONCURRENCY,
+            ),
+            per_host: self.positive(
+                &raw_defaults.per_host,
+                "defaults.per_host",
+                DEFAULT_PER_HOST,
+            ),
         };
         let mut ids = HashSet::new();
         let mut feeds = Vec::new();
@@ -350,14 +362,21 @@ impl<'t> Checker<'t> {
                         None
                     }
                     Err(e) => {
-                        self.problem(value.span(), "site.base_url", format!("bad URL {text:?}: {e}"));
+                        self.problem(
+                            value.span(),
+                            "site.base_url",
+                            format!("bad URL {text:?}: {e}"),
+                        );
                         None
                     }
                 }
             }
         };
         let path_or = |v: Option<Spanned<String>>, default: &str| {
-            base.join(v.map(Spanned::into_inner).unwrap_or_else(|| default.to_string()))
+            base.join(
+                v.map(Spanned::into_inner)
+                    .unwrap_or_else(|| default.to_string()),
+            )
         };
         Some(Site {
             title,
@@ -372,7 +391,11 @@ impl<'t> Checker<'t> {
             None => default,
             Some(v) if *v.get_ref() >= 1 => *v.get_ref() as usize,
             Some(v) => {
-                self.problem(v.span(), key, format!("must be at least 1, not {}", v.get_ref()));
+                self.problem(
+                    v.span(),
+                    key,
+                    format!("must be at least 1, not {}", v.get_ref()),
+                );
                 default
             }
         }
@@ -411,11 +434,18 @@ impl<'t> Checker<'t> {
             Some(tz) => match tz.get_ref().parse::<Tz>() {
                 Ok(tz) => tz,
                 Err(_) => {
-                    let where_ = if raw.timezone.is_some() { key("timezone") } else { "defaults.timezone".into() };
+                    let where_ = if raw.timezone.is_some() {
+                        key("timezone")
+                    } else {
+                        "defaults.timezone".into()
+                    };
                     self.problem(
                         tz.span(),
                         where_,
-                        format!("unknown time zone {:?} (use an IANA name such as \"Asia/Taipei\")", tz.get_ref()),
+                        format!(
+                            "unknown time zone {:?} (use an IANA name such as \"Asia/Taipei\")",
+                            tz.get_ref()
+                        ),
                     );
                     DEFAULT_TIMEZONE
                 }
@@ -425,7 +455,14 @@ impl<'t> Checker<'t> {
             None => DEFAULT_LANGUAGE.to_string(),
             Some(lang) if is_language_tag(lang.get_ref()) => lang.into_inner(),
             Some(lang) => {
-                self.problem(lang.span(), key("language"), format!("{:?} is not a language tag such as \"zh-TW\"", lang.get_ref()));
+                self.problem(
+                    lang.span(),
+                    key("language"),
+                    format!(
+                        "{:?} is not a language tag such as \"zh-TW\"",
+                        lang.get_ref()
+                    ),
+                );
                 DEFAULT_LANGUAGE.to_string()
             }
         };
@@ -435,7 +472,9 @@ impl<'t> Checker<'t> {
             DEFAULT_MAX_ITEMS,
         );
         let max_body_bytes = self.positive(
-            &raw.max_body_bytes.clone().or_else(|| defaults.max_body_bytes.clone()),
+            &raw.max_body_bytes
+                .clone()
+                .or_else(|| defaults.max_body_bytes.clone()),
             &key("max_body_bytes"),
             DEFAULT_MAX_BODY_BYTES as usize,
         ) as u64;
@@ -445,20 +484,37 @@ impl<'t> Checker<'t> {
                 Duration::from_secs_f64(*t.get_ref())
             }
             Some(t) => {
-                self.problem(t.span(), key("timeout_secs"), "must be between 0 and 3600 seconds");
+                self.problem(
+                    t.span(),
+                    key("timeout_secs"),
+                    "must be between 0 and 3600 seconds",
+                );
                 DEFAULT_TIMEOUT
             }
         };
         let user_agent = match pick(&raw.user_agent, &defaults.user_agent) {
             None => DEFAULT_USER_AGENT.to_string(),
-            Some(ua) if !ua.get_ref().trim().is_empty() && reqwest::header::HeaderValue::from_str(ua.get_ref()).is_ok() => ua.into_inner(),
+            Some(ua)
+                if !ua.get_ref().trim().is_empty()
+                    && reqwest::header::HeaderValue::from_str(ua.get_ref()).is_ok() =>
+            {
+                ua.into_inner()
+            }
             Some(ua) => {
-                self.problem(ua.span(), key("user_agent"), "must be non-empty printable ASCII");
+                self.problem(
+                    ua.span(),
+                    key("user_agent"),
+                    "must be non-empty printable ASCII",
+                );
                 DEFAULT_USER_AGENT.to_string()
             }
         };
         let select = raw.select.and_then(|s| self.select(s, index));
-        if raw.title.as_ref().is_some_and(|t| t.get_ref().trim().is_empty()) {
+        if raw
+            .title
+            .as_ref()
+            .is_some_and(|t| t.get_ref().trim().is_empty())
+        {
             self.problem(span.clone(), key("title"), "must not be empty");
         }
         if self.problems.len() > problems_before {
@@ -502,7 +558,14 @@ impl<'t> Checker<'t> {
                 Some(url)
             }
             Ok(url) => {
-                self.problem(raw.span(), key, format!("scheme {}: is not supported (use http, https or file)", url.scheme()));
+                self.problem(
+                    raw.span(),
+                    key,
+                    format!(
+                        "scheme {}: is not supported (use http, https or file)",
+                        url.scheme()
+                    ),
+                );
                 None
             }
             Err(e) => {
@@ -521,16 +584,17 @@ impl<'t> Checker<'t> {
                 None
             }
         };
-        let mut spec = |value: Option<Spanned<String>>, name: &str| -> Result<Option<ValueSpec>, ()> {
-            let Some(value) = value else { return Ok(None) };
-            match ValueSpec::parse(value.get_ref()) {
-                Ok(spec) => Ok(Some(spec)),
-                Err(e) => {
-                    self.problem(value.span(), key(name), e);
-                    Err(())
+        let mut spec =
+            |value: Option<Spanned<String>>, name: &str| -> Result<Option<ValueSpec>, ()> {
+                let Some(value) = value else { return Ok(None) };
+                match ValueSpec::parse(value.get_ref()) {
+                    Ok(spec) => Ok(Some(spec)),
+                    Err(e) => {
+                        self.problem(value.span(), key(name), e);
+                        Err(())
+                    }
                 }
-            }
-        };
+            };
         let title = spec(raw.title, "title");
         let link = spec(raw.link, "link");
         let date = spec(raw.date, "date");
@@ -650,7 +714,10 @@ language = "ja"
     #[test]
     fn reads_a_good_config_with_defaults_and_overrides() {
         let config = Config::parse(GOOD, Path::new("/etc/dateline/config.toml")).unwrap();
-        assert_eq!(config.site.base_url.as_str(), "https://feeds.example.com/sub/");
+        assert_eq!(
+            config.site.base_url.as_str(),
+            "https://feeds.example.com/sub/"
+        );
         assert_eq!(config.site.out_dir, Path::new("/etc/dateline/public"));
         assert_eq!(config.feeds.len(), 2);
         assert_eq!(config.feeds[0].max_items, 50);
@@ -688,8 +755,7 @@ id = "c"
 url = "not a url"
 "#;
         let found = problems(text);
-        let summary: Vec<(usize, &str)> =
-            found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
         assert_eq!(
             summary,
             vec![
@@ -703,9 +769,21 @@ url = "not a url"
             ],
             "{found:#?}"
         );
-        assert!(found[0].message.contains("not a safe id"), "{}", found[0].message);
-        assert!(found[1].message.contains("unknown time zone \"Asia/Taipie\""));
-        assert!(found[2].message.contains("unknown field `colour`"), "{}", found[2].message);
+        assert!(
+            found[0].message.contains("not a safe id"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[1]
+                .message
+                .contains("unknown time zone \"Asia/Taipie\"")
+        );
+        assert!(
+            found[2].message.contains("unknown field `colour`"),
+            "{}",
+            found[2].message
+        );
         assert!(found[3].message.contains("bad selector \"ul >\""));
         assert!(found[5].message.contains("duplicate id \"c\""));
     }
@@ -718,7 +796,10 @@ url = "not a url"
         )
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("conf/config.toml:6: feeds[0].max_items: invalid type"), "{text}");
+        assert!(
+            text.starts_with("conf/config.toml:6: feeds[0].max_items: invalid type"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -741,7 +822,10 @@ url = "not a url"
     fn relative_file_urls_follow_the_config() {
         let text = "[site]\nbase_url = \"https://x.example/\"\n[[feeds]]\nid = \"a\"\nurl = \"file:pages/a.html\"\n";
         let config = Config::parse(text, Path::new("/srv/feeds/config.toml")).unwrap();
-        assert_eq!(config.feeds[0].url.as_str(), "file:///srv/feeds/pages/a.html");
+        assert_eq!(
+            config.feeds[0].url.as_str(),
+            "file:///srv/feeds/pages/a.html"
+        );
     }
 
     #[test]

@@ -89,8 +89,7 @@ pub fn read_with_format(text: &str, format: &str, ctx: &DateContext) -> Option<S
     let starts = std::iter::once(0).chain(
         text.char_indices()
             .filter(|&(i, c)| {
-                c.is_ascii_digit()
-                    && (i == 0 || !text[..i].ends_with(|p: char| p.is_ascii_digit()))
+                c.is_ascii_digit() && (i == 0 || !text[..i].ends_with(|p: char| p.is_ascii_digit()))
             })
             .map(|(i, _)| i),
     );
@@ -188,7 +187,9 @@ impl FormatFields {
                 Some('m' | 'd' | 'e' | 'b' | 'B' | 'h' | 'j' | 'D' | 'x' | 'F' | 'U' | 'W') => {
                     fields.date = true
                 }
-                Some('H' | 'I' | 'k' | 'l' | 'M' | 'S' | 'R' | 'T' | 'X' | 'r') => fields.time = true,
+                Some('H' | 'I' | 'k' | 'l' | 'M' | 'S' | 'R' | 'T' | 'X' | 'r') => {
+                    fields.time = true
+                }
                 Some('z') => fields.zone = true,
                 Some('s') => fields.epoch = true,
                 Some('c' | '+') => {
@@ -353,7 +354,9 @@ fn plausible_day(day: NaiveDate) -> bool {
 }
 
 static ISO_LOCAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(\d{4})-(\d{2})-(\d{2})[t ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?$")
+    re(
+        r"^(\d{4})-(\d{2})-(\d{2})[t ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?$",
+    )
 });
 
 /// RFC 3339, ISO 8601 with or without an offset, and RFC 2822 as a whole string.
@@ -397,7 +400,9 @@ fn title_case_words(s: &str) -> String {
         start = !c.is_ascii_alphanumeric();
     }
     // Zone names are upper case in RFC 2822 (GMT, EST…).
-    for zone in ["Gmt", "Ut", "Est", "Edt", "Cst", "Cdt", "Mst", "Mdt", "Pst", "Pdt"] {
+    for zone in [
+        "Gmt", "Ut", "Est", "Edt", "Cst", "Cdt", "Mst", "Mdt", "Pst", "Pdt",
+    ] {
         if out.ends_with(zone) {
             let cut = out.len() - zone.len();
             let upper = out[cut..].to_ascii_uppercase();
@@ -417,8 +422,14 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let (hours, minutes) = match digits.len() {
         1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        3 => (digits[..1].parse::<i32>().ok()?, digits[1..].parse::<i32>().ok()?),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        3 => (
+            digits[..1].parse::<i32>().ok()?,
+            digits[1..].parse::<i32>().ok()?,
+        ),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if hours > 14 || minutes > 59 {
@@ -430,10 +441,14 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 static JUST_NOW: LazyLock<Regex> =
     LazyLock::new(|| re(r"剛剛|刚刚|剛才|刚才|たった今|just now|moments? ago|^now$"));
 static AGO_CJK: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(\d+)\s*(秒鐘|秒钟|秒|分鐘|分钟|分|小時|小时|個小時|个小时|時間|时间|天|日|週|周|星期|個月|个月|か月|ヶ月)\s*(?:前|以前)")
+    re(
+        r"(\d+)\s*(秒鐘|秒钟|秒|分鐘|分钟|分|小時|小时|個小時|个小时|時間|时间|天|日|週|周|星期|個月|个月|か月|ヶ月)\s*(?:前|以前)",
+    )
 });
 static AGO_EN: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(\d+|an?|one)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?)\.?\s+ago\b")
+    re(
+        r"\b(\d+|an?|one)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?)\.?\s+ago\b",
+    )
 });
 static DAY_WORD: LazyLock<Regex> =
     LazyLock::new(|| re(r"今天|今日|today|昨天|昨日|yesterday|前天|一昨日|おととい"));
@@ -519,7 +534,9 @@ static MD_CJK: LazyLock<Regex> =
     LazyLock::new(|| re(r"(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일号號]"));
 static MD_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})[/-](\d{1,2})"));
 static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:星期|週|周|礼拜|禮拜)[一二三四五六日天]|[(（][一二三四五六日月火水木金土][)）]|\b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\b\.?|[月火水木金土日]曜日?|[월화수목금토일]요일")
+    re(
+        r"(?:星期|週|周|礼拜|禮拜)[一二三四五六日天]|[(（][一二三四五六日月火水木金土][)）]|\b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\b\.?|[月火水木金土日]曜日?|[월화수목금토일]요일",
+    )
 });
 
 /// A date, time and zone assembled from the pieces found in the text.
@@ -650,13 +667,15 @@ fn month_number(name: &str) -> Option<u32> {
 
 static TIME_COLON: LazyLock<Regex> =
     LazyLock::new(|| re(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d{1,6})?"));
-static TIME_CJK: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(\d{1,2})\s*[時时点點시]\s*(?:(\d{1,2})\s*[分분])?(?:\s*(\d{1,2})\s*[秒초])?"));
+static TIME_CJK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(\d{1,2})\s*[時时点點시]\s*(?:(\d{1,2})\s*[分분])?(?:\s*(\d{1,2})\s*[秒초])?")
+});
 static TIME_HOUR_ONLY: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(\d{1,2})\s*(a\.?m\.?|p\.?m\.?)(?:\s|$|[^a-z])"));
 static MERIDIEM_AFTER: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(a\.?m\b\.?|p\.?m\b\.?)"));
-static MERIDIEM_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(上午|早上|凌晨|清晨|午前|오전|下午|晚上|晚間|晚间|傍晚|午後|夜|오후|中午)\s*$"));
+static MERIDIEM_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(上午|早上|凌晨|清晨|午前|오전|下午|晚上|晚間|晚间|傍晚|午後|夜|오후|中午)\s*$")
+});
 
 fn read_time(s: &str, used: &mut Used) -> Option<NaiveTime> {
     let num = |m: Option<regex::Match>| m.map_or(Some(0), |m| m.as_str().parse::<u32>().ok());
@@ -704,7 +723,9 @@ fn read_time(s: &str, used: &mut Used) -> Option<NaiveTime> {
 }
 
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:^|[\s(])((?:utc|gmt)\s?[+-]\d{1,2}(?::?\d{2})?|z|utc|gmt|[+-]\d{2}:?\d{2}|et|est|edt|ct|cst|cdt|mt|mst|mdt|pt|pst|pdt|jst|kst|hkt|sgt|bst|cet|cest|aest|aedt)\b\)?")
+    re(
+        r"(?:^|[\s(])((?:utc|gmt)\s?[+-]\d{1,2}(?::?\d{2})?|z|utc|gmt|[+-]\d{2}:?\d{2}|et|est|edt|ct|cst|cdt|mt|mst|mdt|pt|pst|pdt|jst|kst|hkt|sgt|bst|cet|cest|aest|aedt)\b\)?",
+    )
 });
 
 /// A zone named next to the time: an offset, or an abbreviation as English-language sites print.
@@ -791,7 +812,9 @@ mod tests {
     fn ctx_at(now: &str, tz: Tz) -> DateContext {
         DateContext {
             tz,
-            now: DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc),
+            now: DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .with_timezone(&Utc),
         }
     }
 
@@ -848,7 +871,10 @@ mod tests {
             ("2025-08-28", "day 2025-08-28"),
             // RFC 2822, as in syndicated metadata.
             ("Thu, 28 Aug 2025 07:48:00 GMT", "2025-08-28T15:48:00+08:00"),
-            ("Thu, 28 Aug 2025 15:48:00 +0800", "2025-08-28T15:48:00+08:00"),
+            (
+                "Thu, 28 Aug 2025 15:48:00 +0800",
+                "2025-08-28T15:48:00+08:00",
+            ),
             // Unix seconds and milliseconds from data-* attributes.
             ("1756367280", "2025-08-28T15:48:00+08:00"),
             ("1756367280000", "2025-08-28T15:48:00+08:00"),
@@ -869,7 +895,10 @@ mod tests {
             // Japanese 12-hour clock.
             ("2025年8月28日 午後3時48分", "2025-08-28T15:48:00+08:00"),
             // Full-width digits and a label before the date.
-            ("發布時間：２０２５／８／２８　１５：４８", "2025-08-28T15:48:00+08:00"),
+            (
+                "發布時間：２０２５／８／２８　１５：４８",
+                "2025-08-28T15:48:00+08:00",
+            ),
             ("財訊快報 2025/8/28 15:48", "2025-08-28T15:48:00+08:00"),
             // Weekday in parentheses, as day headers print it.
             ("2025/08/28 (四)", "day 2025-08-28"),
@@ -886,7 +915,19 @@ mod tests {
     #[test]
     fn not_dates() {
         let ctx = taipei();
-        for text in ["", "more", "下一頁", "2330", "1,170", "0.6%", "台積電法說會", "Page 2 of 10", "99999999999", "2025/13/45", "2/30"] {
+        for text in [
+            "",
+            "more",
+            "下一頁",
+            "2330",
+            "1,170",
+            "0.6%",
+            "台積電法說會",
+            "Page 2 of 10",
+            "99999999999",
+            "2025/13/45",
+            "2/30",
+        ] {
             assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
         }
     }
@@ -955,7 +996,10 @@ mod tests {
         // The repeated hour in November takes the earlier instant.
         assert_eq!(shown("2025-11-02 01:30", &ny), "2025-11-02T01:30:00-04:00");
         let london = ctx_at("2025-08-28T12:00:00+01:00", Europe::London);
-        assert_eq!(shown("28 August 2025 09:00", &london), "2025-08-28T09:00:00+01:00");
+        assert_eq!(
+            shown("28 August 2025 09:00", &london),
+            "2025-08-28T09:00:00+01:00"
+        );
     }
 
     #[test]
@@ -967,14 +1011,26 @@ mod tests {
             Some(Stamp::TimeOfDay(t)) => format!("time {t}"),
             None => "none".into(),
         };
-        assert_eq!(with("2025/08/28 15:48", "%Y/%m/%d %H:%M"), "2025-08-28T15:48:00+08:00");
-        assert_eq!(with("發布 2025/08/28 15:48", "%Y/%m/%d %H:%M"), "2025-08-28T15:48:00+08:00");
+        assert_eq!(
+            with("2025/08/28 15:48", "%Y/%m/%d %H:%M"),
+            "2025-08-28T15:48:00+08:00"
+        );
+        assert_eq!(
+            with("發布 2025/08/28 15:48", "%Y/%m/%d %H:%M"),
+            "2025-08-28T15:48:00+08:00"
+        );
         // %s is an absolute instant, never re-read in the feed's zone.
         assert_eq!(with("1756367280", "%s"), "2025-08-28T15:48:00+08:00");
         assert_eq!(with("2025年08月28日", "%Y年%m月%d日"), "day 2025-08-28");
-        assert_eq!(with("08-28 15:48", "%m-%d %H:%M"), "2025-08-28T15:48:00+08:00");
+        assert_eq!(
+            with("08-28 15:48", "%m-%d %H:%M"),
+            "2025-08-28T15:48:00+08:00"
+        );
         assert_eq!(with("15:48", "%H:%M"), "time 15:48:00");
-        assert_eq!(with("2025-08-28 15:48 +0000", "%Y-%m-%d %H:%M %z"), "2025-08-28T23:48:00+08:00");
+        assert_eq!(
+            with("2025-08-28 15:48 +0000", "%Y-%m-%d %H:%M %z"),
+            "2025-08-28T23:48:00+08:00"
+        );
         assert_eq!(with("yesterday", "%Y/%m/%d"), "none");
     }
 

@@ -216,8 +216,14 @@ mod tests {
 
     #[test]
     fn charset_param_forms() {
-        assert_eq!(charset_param("text/html; charset=\"Big5\"").as_deref(), Some("Big5"));
-        assert_eq!(charset_param("text/html;CHARSET=gbk").as_deref(), Some("gbk"));
+        assert_eq!(
+            charset_param("text/html; charset=\"Big5\"").as_deref(),
+            Some("Big5")
+        );
+        assert_eq!(
+            charset_param("text/html;CHARSET=gbk").as_deref(),
+            Some("gbk")
+        );
         assert_eq!(charset_param("text/html"), None);
     }
 }

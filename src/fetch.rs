@@ -252,10 +252,21 @@ mod tests {
 
     #[test]
     fn markup_types() {
-        for ok in ["text/html; charset=big5", "application/xhtml+xml", "application/rss+xml", "TEXT/HTML"] {
+        for ok in [
+            "text/html; charset=big5",
+            "application/xhtml+xml",
+            "application/rss+xml",
+            "TEXT/HTML",
+        ] {
             assert!(is_markup(ok), "{ok}");
         }
-        for bad in ["image/png", "application/pdf", "application/octet-stream", "application/json", "text/plain"] {
+        for bad in [
+            "image/png",
+            "application/pdf",
+            "application/octet-stream",
+            "application/json",
+            "text/plain",
+        ] {
             assert!(!is_markup(bad), "{bad}");
         }
     }

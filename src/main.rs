@@ -1,7 +1,7 @@
 //! The command line: parse arguments, set up logging, call the library, turn its report into
 //! an exit code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -16,7 +16,11 @@ const EXIT_FATAL: u8 = 1;
 const EXIT_FEEDS_FAILED: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "dateline", version, about = "Financial-news listing pages to RSS and Atom feeds")]
+#[command(
+    name = "dateline",
+    version,
+    about = "Financial-news listing pages to RSS and Atom feeds"
+)]
 struct Cli {
     /// The config file.
     #[arg(long, global = true, default_value = "config.toml")]
@@ -110,7 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn check(path: &PathBuf) -> anyhow::Result<u8> {
+fn check(path: &Path) -> anyhow::Result<u8> {
     match Config::load(path) {
         Ok(config) => {
             println!("{}: ok, {} feeds", path.display(), config.feeds.len());
@@ -119,7 +123,11 @@ fn check(path: &PathBuf) -> anyhow::Result<u8> {
         Err(error @ ConfigError::Invalid { .. }) => {
             eprintln!("{error}");
             if let ConfigError::Invalid { problems, .. } = &error {
-                eprintln!("{} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
+                eprintln!(
+                    "{} problem{}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                );
             }
             Ok(EXIT_FATAL)
         }

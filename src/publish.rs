@@ -99,10 +99,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::open(&dir.path().join("public")).unwrap();
         assert_eq!(out.publish("a.xml", b"one").unwrap(), Written::Changed);
-        let before = std::fs::metadata(out.path().join("a.xml")).unwrap().modified().unwrap();
+        let before = std::fs::metadata(out.path().join("a.xml"))
+            .unwrap()
+            .modified()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert_eq!(out.publish("a.xml", b"one").unwrap(), Written::Unchanged);
-        let after = std::fs::metadata(out.path().join("a.xml")).unwrap().modified().unwrap();
+        let after = std::fs::metadata(out.path().join("a.xml"))
+            .unwrap()
+            .modified()
+            .unwrap();
         assert_eq!(before, after);
         assert_eq!(out.publish("a.xml", b"two").unwrap(), Written::Changed);
         assert_eq!(std::fs::read(out.path().join("a.xml")).unwrap(), b"two");

@@ -45,7 +45,12 @@ pub fn sort_entries(entries: &mut [Entry]) {
     entries.sort_by(|a, b| {
         b.published
             .cmp(&a.published)
-            .then_with(|| a.link.as_ref().map(Url::as_str).cmp(&b.link.as_ref().map(Url::as_str)))
+            .then_with(|| {
+                a.link
+                    .as_ref()
+                    .map(Url::as_str)
+                    .cmp(&b.link.as_ref().map(Url::as_str))
+            })
             .then_with(|| a.title.cmp(&b.title))
             .then_with(|| a.id.cmp(&b.id))
     });
@@ -179,15 +184,25 @@ mod tests {
             id: link.to_string(),
             title: title.into(),
             link: Some(link),
-            published: Some(chrono_tz::Asia::Taipei.with_ymd_and_hms(2025, 8, 28, 15, minute, 0).unwrap()),
+            published: Some(
+                chrono_tz::Asia::Taipei
+                    .with_ymd_and_hms(2025, 8, 28, 15, minute, 0)
+                    .unwrap(),
+            ),
         }
     }
 
     #[test]
     fn rss_carries_offsets_self_link_and_no_forbidden_characters() {
         let xml = String::from_utf8(rss(&meta(), &[entry("A\u{8} & <B>", 48)])).unwrap();
-        assert!(xml.contains("<pubDate>Thu, 28 Aug 2025 15:48:00 +0800</pubDate>"), "{xml}");
-        assert!(xml.contains(r#"<atom:link href="https://feeds.example.com/intl.xml" rel="self""#), "{xml}");
+        assert!(
+            xml.contains("<pubDate>Thu, 28 Aug 2025 15:48:00 +0800</pubDate>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<atom:link href="https://feeds.example.com/intl.xml" rel="self""#),
+            "{xml}"
+        );
         assert!(xml.contains("A &amp; &lt;B&gt;"), "{xml}");
         assert!(!xml.contains('\u{8}') && !xml.contains('\u{1}'));
         roxmltree::Document::parse(&xml).expect("well-formed");
@@ -196,8 +211,14 @@ mod tests {
     #[test]
     fn atom_entries_have_real_dates() {
         let xml = String::from_utf8(atom(&meta(), &[entry("A", 48)])).unwrap();
-        assert!(xml.contains("<published>2025-08-28T15:48:00+08:00</published>"), "{xml}");
-        assert!(xml.contains("<updated>2025-08-28T15:48:00+08:00</updated>"), "{xml}");
+        assert!(
+            xml.contains("<published>2025-08-28T15:48:00+08:00</published>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<updated>2025-08-28T15:48:00+08:00</updated>"),
+            "{xml}"
+        );
         assert!(!xml.contains("1970"));
         roxmltree::Document::parse(&xml).expect("well-formed");
     }

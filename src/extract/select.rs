@@ -89,7 +89,12 @@ mod tests {
     use crate::extract::spec::compile;
     use chrono::{TimeZone, Utc};
 
-    fn select(item: &str, title: Option<&str>, link: Option<&str>, date: Option<&str>) -> SelectConfig {
+    fn select(
+        item: &str,
+        title: Option<&str>,
+        link: Option<&str>,
+        date: Option<&str>,
+    ) -> SelectConfig {
         SelectConfig {
             item: compile(item).unwrap(),
             item_source: item.into(),
@@ -117,28 +122,60 @@ mod tests {
               <li><a href="a/1.html">英特爾獲美資挹注&amp;仍難提振信評</a><span class="t">2025/8/28 15:48</span></li>
               <li><a href="a/3.html"></a><span class="t">2025/8/28 13:00</span></li>
             </ul></body></html>"#;
-        let items = extract(html, &Url::parse("https://news.example.com/list").unwrap(), &select("ul.list > li", None, None, Some("span.t")), &ctx());
+        let items = extract(
+            html,
+            &Url::parse("https://news.example.com/list").unwrap(),
+            &select("ul.list > li", None, None, Some("span.t")),
+            &ctx(),
+        );
         assert_eq!(items.len(), 2, "{items:#?}");
         assert_eq!(items[0].title, "英特爾獲美資挹注&仍難提振信評");
-        assert_eq!(items[0].link.as_ref().unwrap().as_str(), "https://news.example.com/tw/a/1.html");
-        assert_eq!(items[0].published.unwrap().to_rfc3339(), "2025-08-28T15:48:00+08:00");
+        assert_eq!(
+            items[0].link.as_ref().unwrap().as_str(),
+            "https://news.example.com/tw/a/1.html"
+        );
+        assert_eq!(
+            items[0].published.unwrap().to_rfc3339(),
+            "2025-08-28T15:48:00+08:00"
+        );
         assert_eq!(items[1].title, "台積電 法說會 前夕");
-        assert_eq!(items[1].link.as_ref().unwrap().as_str(), "https://news.example.com/tw/a/2.html?x=1&y=2");
+        assert_eq!(
+            items[1].link.as_ref().unwrap().as_str(),
+            "https://news.example.com/tw/a/2.html?x=1&y=2"
+        );
     }
 
     #[test]
     fn attribute_values_and_own_attributes() {
         let html = r#"<div class="card" data-ts="1756367280000"><h3><a title="Fed holds rates steady" href="https://e.example/fed">Fed holds…</a></h3></div>"#;
-        let config = select("div.card", Some("h3 a@title"), Some("h3 a@href"), Some("@data-ts"));
-        let items = extract(html, &Url::parse("https://e.example/").unwrap(), &config, &ctx());
+        let config = select(
+            "div.card",
+            Some("h3 a@title"),
+            Some("h3 a@href"),
+            Some("@data-ts"),
+        );
+        let items = extract(
+            html,
+            &Url::parse("https://e.example/").unwrap(),
+            &config,
+            &ctx(),
+        );
         assert_eq!(items[0].title, "Fed holds rates steady");
-        assert_eq!(items[0].published.unwrap().to_rfc3339(), "2025-08-28T15:48:00+08:00");
+        assert_eq!(
+            items[0].published.unwrap().to_rfc3339(),
+            "2025-08-28T15:48:00+08:00"
+        );
     }
 
     #[test]
     fn unreadable_date_leaves_the_item_undated() {
         let html = r#"<ul><li><a href="/a">Headline one</a><span>soon</span></li></ul>"#;
-        let items = extract(html, &Url::parse("https://e.example/").unwrap(), &select("li", None, None, Some("span")), &ctx());
+        let items = extract(
+            html,
+            &Url::parse("https://e.example/").unwrap(),
+            &select("li", None, None, Some("span")),
+            &ctx(),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].published, None);
     }

@@ -43,7 +43,10 @@ pub fn xml_safe(text: &str) -> String {
 }
 
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// The visible text of an element: scripts and styles skipped, line breaks and block boundaries
@@ -65,9 +68,26 @@ fn collect_text(element: ElementRef, out: &mut String) {
                 }
                 let block = !matches!(
                     name,
-                    "a" | "b" | "i" | "em" | "strong" | "span" | "font" | "small" | "big" | "u"
-                        | "s" | "sub" | "sup" | "mark" | "abbr" | "code" | "q" | "cite" | "time"
-                        | "label" | "wbr"
+                    "a" | "b"
+                        | "i"
+                        | "em"
+                        | "strong"
+                        | "span"
+                        | "font"
+                        | "small"
+                        | "big"
+                        | "u"
+                        | "s"
+                        | "sub"
+                        | "sup"
+                        | "mark"
+                        | "abbr"
+                        | "code"
+                        | "q"
+                        | "cite"
+                        | "time"
+                        | "label"
+                        | "wbr"
                 );
                 if block {
                     out.push(' ');
@@ -161,7 +181,10 @@ mod tests {
 
     #[test]
     fn clean_collapses_every_space_and_drops_forbidden_characters() {
-        assert_eq!(clean("  台積電\u{3000}法說會\n\t前夕  "), "台積電 法說會 前夕");
+        assert_eq!(
+            clean("  台積電\u{3000}法說會\n\t前夕  "),
+            "台積電 法說會 前夕"
+        );
         assert_eq!(clean("A\u{8}B\u{B}C\u{FFFE}D\u{200B}E"), "ABCDE");
         assert_eq!(clean("Fed&nbsp;\u{A0}holds"), "Fed&nbsp; holds");
     }
@@ -179,10 +202,19 @@ mod tests {
     fn links_resolve_like_a_browser() {
         let base = Url::parse("https://news.example.com/tw/list.html").unwrap();
         let cases = [
-            ("article/123.html", Some("https://news.example.com/tw/article/123.html")),
-            ("/news?id=1&cat=2", Some("https://news.example.com/news?id=1&cat=2")),
+            (
+                "article/123.html",
+                Some("https://news.example.com/tw/article/123.html"),
+            ),
+            (
+                "/news?id=1&cat=2",
+                Some("https://news.example.com/news?id=1&cat=2"),
+            ),
             ("//cdn.example.com/a", Some("https://cdn.example.com/a")),
-            ("/tag/台積電", Some("https://news.example.com/tag/%E5%8F%B0%E7%A9%8D%E9%9B%BB")),
+            (
+                "/tag/台積電",
+                Some("https://news.example.com/tag/%E5%8F%B0%E7%A9%8D%E9%9B%BB"),
+            ),
             (" article/9 ", Some("https://news.example.com/tw/article/9")),
             ("javascript:void(0)", None),
             ("mailto:desk@example.com", None),
@@ -190,14 +222,23 @@ mod tests {
             ("", None),
         ];
         for (href, want) in cases {
-            assert_eq!(resolve_link(href, &base).as_ref().map(Url::as_str), want, "{href}");
+            assert_eq!(
+                resolve_link(href, &base).as_ref().map(Url::as_str),
+                want,
+                "{href}"
+            );
         }
     }
 
     #[test]
     fn canonical_link_drops_tracking_only() {
-        let url = Url::parse("https://e.example/news/1?id=7&utm_source=x&UTM_Medium=y&fbclid=z#top").unwrap();
-        assert_eq!(canonical_link(&url).as_str(), "https://e.example/news/1?id=7");
+        let url =
+            Url::parse("https://e.example/news/1?id=7&utm_source=x&UTM_Medium=y&fbclid=z#top")
+                .unwrap();
+        assert_eq!(
+            canonical_link(&url).as_str(),
+            "https://e.example/news/1?id=7"
+        );
         let plain = Url::parse("https://e.example/news/1?utm_campaign=a").unwrap();
         assert_eq!(canonical_link(&plain).as_str(), "https://e.example/news/1");
         let untouched = Url::parse("https://e.example/a?b=%E5%8F%B0&c").unwrap();

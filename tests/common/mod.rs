@@ -1,0 +1,279 @@
+//! Shared pieces of the end-to-end tests: a real HTTP server on 127.0.0.1 serving fixture pages,
+//! the fixture cases, and readers for the feeds the binary writes.
+#![allow(dead_code)] // each test binary uses its own share of these helpers
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, Response, StatusCode};
+use chrono::{DateTime, FixedOffset};
+use serde::Deserialize;
+
+/// What the server answers on one path.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+}
+
+impl Route {
+    pub fn page(content_type: &str, body: Vec<u8>) -> Route {
+        Route {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn status(status: u16) -> Route {
+        Route {
+            status,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: format!("<html><body>status {status}</body></html>").into_bytes(),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HeaderMap,
+}
+
+/// An in-process HTTP server on 127.0.0.1 with its own runtime thread.
+pub struct TestServer {
+    pub origin: String,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (routes_srv, seen_srv) = (routes.clone(), seen.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new().fallback(move |request: Request<Body>| {
+                    let routes = routes_srv.clone();
+                    let seen = seen_srv.clone();
+                    async move { answer(request, &routes, &seen).await }
+                });
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server started");
+        TestServer {
+            origin: format!("http://{addr}"),
+            routes,
+            seen,
+        }
+    }
+
+    pub fn route(&self, path_and_query: &str, route: Route) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path_and_query.to_string(), route);
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.origin, path_and_query)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+async fn answer(
+    request: Request<Body>,
+    routes: &Mutex<HashMap<String, Route>>,
+    seen: &Mutex<Vec<Seen>>,
+) -> Response<Body> {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    seen.lock().unwrap().push(Seen {
+        path: path.clone(),
+        headers: request.headers().clone(),
+    });
+    let route = routes.lock().unwrap().get(&path).cloned();
+    let Some(route) = route else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("not found"))
+            .unwrap();
+    };
+    if !route.delay.is_zero() {
+        tokio::time::sleep(route.delay).await;
+    }
+    let mut response = Response::builder().status(route.status);
+    for (name, value) in &route.headers {
+        response = response.header(name, value);
+    }
+    response.body(Body::from(route.body)).unwrap()
+}
+
+/// A fixture case: a page, how it is served, and the items it must give.
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub path: String,
+    pub content_type: String,
+    pub now: String,
+    pub timezone: String,
+    #[serde(default)]
+    pub select: Option<toml::Table>,
+    #[serde(default)]
+    pub expect: Vec<Expected>,
+    #[serde(default)]
+    pub alternative: Vec<Expected>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Expected {
+    pub title: String,
+    pub link: String,
+    pub date: Option<String>,
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Every case under `tests/fixtures/{kind}`, sorted by name.
+pub fn cases(kind: &str) -> Vec<(String, Case, Vec<u8>)> {
+    let dir = fixtures_dir().join(kind);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("case.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let folder = dir.join(&name);
+            let text = std::fs::read_to_string(folder.join("case.toml")).unwrap();
+            let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let page = std::fs::read(folder.join("page.html")).unwrap();
+            (name, case, page)
+        })
+        .collect()
+}
+
+/// An item as a feed parser read it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadItem {
+    pub id: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub date: Option<DateTime<FixedOffset>>,
+}
+
+/// Parse a feed file with feed-rs, after checking it is strict, well-formed XML 1.0.
+pub fn read_feed(path: &Path) -> (feed_rs::model::Feed, Vec<ReadItem>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_strict_xml(path, &bytes);
+    let feed = feed_rs::parser::parse(bytes.as_slice())
+        .unwrap_or_else(|e| panic!("{}: feed-rs cannot parse: {e}", path.display()));
+    let items = feed
+        .entries
+        .iter()
+        .map(|e| ReadItem {
+            id: e.id.clone(),
+            title: e
+                .title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default(),
+            link: e.links.first().map(|l| l.href.clone()),
+            date: e.published.map(|d| d.fixed_offset()),
+        })
+        .collect();
+    (feed, items)
+}
+
+/// Lenient parsers accept raw control characters; this does not.
+pub fn assert_strict_xml(path: &Path, bytes: &[u8]) {
+    let text =
+        std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", path.display()));
+    if let Some(c) = text.chars().find(|&c| {
+        !matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    }) {
+        panic!("{}: character U+{:04X} is not allowed in XML 1.0", path.display(), c as u32);
+    }
+    roxmltree::Document::parse(text)
+        .unwrap_or_else(|e| panic!("{}: not well-formed: {e}", path.display()));
+}
+
+/// A config file with the given feeds, its output in `dir/public`.
+pub fn write_config(dir: &Path, feeds: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    let text = format!(
+        "[site]\ntitle = \"Test feeds\"\nbase_url = \"https://feeds.example.com/sub/\"\nout_dir = \"public\"\nstate = \"state/state.sqlite\"\n\n[defaults]\ntimeout_secs = 5\n\n{feeds}"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The `[[feeds]]` entry for a fixture case served by `server`.
+pub fn feed_entry(id: &str, server: &TestServer, case: &Case) -> String {
+    let mut text = format!(
+        "[[feeds]]\nid = \"{id}\"\ntitle = \"{id}\"\nurl = \"{}\"\ntimezone = \"{}\"\n",
+        server.url(&case.path),
+        case.timezone
+    );
+    if let Some(select) = &case.select {
+        text.push_str("\n[feeds.select]\n");
+        text.push_str(&toml::to_string(select).unwrap());
+    }
+    text
+}
+
+/// Where end-to-end tests leave the feeds they wrote, for `.ci/run` to check with feedparser and
+/// jing: one folder per test, with the expectations beside the files.
+pub fn keep_for_ci(test: &str, out_dir: &Path, expectations: &serde_json::Value) {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/e2e-feeds")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::create_dir_all(&target).unwrap();
+    for entry in std::fs::read_dir(out_dir).unwrap().filter_map(|e| e.ok()) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with('.') && entry.path().is_file() {
+            std::fs::copy(entry.path(), target.join(&*name)).unwrap();
+        }
+    }
+    std::fs::write(
+        target.join("expected.json"),
+        serde_json::to_string_pretty(expectations).unwrap(),
+    )
+    .unwrap();
+}
+
+pub fn dateline() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("dateline").unwrap()
+}
