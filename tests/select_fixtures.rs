@@ -111,7 +111,7 @@ fn compare(label: &str, expected: &[Expected], items: &[ReadItem]) -> Vec<String
                 got.date.map(|d| d.to_rfc3339()),
                 want.date
             ));
-        } else if let (Some(got), Some(want)) = (got.date, want_date)
+        } else if let (Some(got), Some(want)) = (got.written_date, want_date)
             && got.offset() != want.offset()
         {
             problems.push(format!(

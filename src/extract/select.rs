@@ -4,6 +4,7 @@ use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use url::Url;
 
+use super::flat::{Flat, combine, resolve};
 use super::spec::ValueSpec;
 use super::text::{base_url, element_text, resolve_link};
 use super::{Item, dedupe_by_link};
@@ -14,23 +15,64 @@ static LINKS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("link selector"));
 
 /// Every item the selectors find, in page order, one per link.
+///
+/// Without a `date` selector, an item takes the date inside it, else the nearest date that
+/// precedes it in the document (a date line above its headline, a day header above the rows). A
+/// date that gives only a time of day takes its day the same way.
 pub fn extract(html: &str, page_url: &Url, select: &SelectConfig, ctx: &DateContext) -> Vec<Item> {
     let document = Html::parse_document(html);
     let base = base_url(&document, page_url);
+    let mut flat: Option<Flat> = None;
     let items = document
         .select(&select.item)
-        .filter_map(|element| item_from(element, &base, select, ctx))
+        .filter_map(|element| {
+            let (title, link, title_element) = title_and_link(element, &base, select)?;
+            let stamp = match &select.date {
+                Some(spec) => {
+                    read_value(spec, element).and_then(|text| match &select.date_format {
+                        Some(format) => dates::read_with_format(&text, format, ctx),
+                        None => dates::read(&text, ctx),
+                    })
+                }
+                None => None,
+            };
+            let published = match stamp {
+                Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => {
+                    stamp.instant(ctx.tz).map(dates::truncate_to_seconds)
+                }
+                // Only now is the document's reading order worth computing.
+                _ => {
+                    let flat = flat.get_or_insert_with(|| Flat::new(&document, ctx));
+                    date_from_context(
+                        flat,
+                        element,
+                        title_element,
+                        stamp,
+                        select.date.is_none(),
+                        ctx,
+                    )
+                }
+            };
+            Some(Item {
+                title,
+                link,
+                published,
+            })
+        })
         .collect();
     dedupe_by_link(items)
 }
 
-fn item_from(
-    element: ElementRef,
+fn title_and_link<'a>(
+    element: ElementRef<'a>,
     base: &Url,
     select: &SelectConfig,
-    ctx: &DateContext,
-) -> Option<Item> {
+) -> Option<(String, Option<Url>, Option<ElementRef<'a>>)> {
     let main_link = main_link(element, base);
+    let title_element = match &select.title {
+        Some(spec) => spec.element(element),
+        None => main_link.as_ref().map(|(a, _)| *a),
+    };
     let title = match &select.title {
         Some(spec) => read_value(spec, element).map(|t| super::text::clean(&t)),
         None => main_link.as_ref().map(|(a, _)| element_text(*a)),
@@ -40,21 +82,36 @@ fn item_from(
         Some(spec) => read_value(spec, element).and_then(|href| resolve_link(&href, base)),
         None => main_link.map(|(_, url)| url),
     };
-    let published = select
-        .date
-        .as_ref()
-        .and_then(|spec| read_value(spec, element))
-        .and_then(|text| match &select.date_format {
-            Some(format) => dates::read_with_format(&text, format, ctx),
-            None => dates::read(&text, ctx),
-        })
-        .and_then(|stamp: Stamp| stamp.instant(ctx.tz))
-        .map(dates::truncate_to_seconds);
-    Some(Item {
-        title,
-        link,
-        published,
-    })
+    Some((title, link, title_element))
+}
+
+/// The date of an item whose own date selector gave none or only a time of day.
+fn date_from_context(
+    flat: &Flat,
+    item: ElementRef,
+    title: Option<ElementRef>,
+    own: Option<Stamp>,
+    look_inside: bool,
+    ctx: &DateContext,
+) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    let (start, end) = flat.span(item);
+    let title_span = title.map_or((0, 0), |t| flat.span(t));
+    let own = own.or_else(|| {
+        look_inside
+            .then(|| combine(flat.dates_in(start, end, title_span).copied(), ctx.tz))
+            .flatten()
+    });
+    match own {
+        Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => resolve(stamp, None, ctx),
+        Some(time @ Stamp::TimeOfDay(_)) => {
+            resolve(time, flat.preceding_day(start, 0).map(|d| d.stamp), ctx)
+        }
+        // A date selector that reads nothing leaves the item undated rather than guessed.
+        None if look_inside => flat
+            .preceding_day(start, 0)
+            .and_then(|d| resolve(d.stamp, None, ctx)),
+        None => None,
+    }
 }
 
 /// The text of the matched element, or the named attribute (its text when it has none).

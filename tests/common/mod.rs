@@ -189,7 +189,10 @@ pub struct ReadItem {
     pub id: String,
     pub title: String,
     pub link: Option<String>,
+    /// The instant as feed-rs read it (in UTC).
     pub date: Option<DateTime<FixedOffset>>,
+    /// The date as written in the file, offset kept (feed-rs normalises to UTC).
+    pub written_date: Option<DateTime<FixedOffset>>,
 }
 
 /// Parse a feed file with feed-rs, after checking it is strict, well-formed XML 1.0.
@@ -198,10 +201,19 @@ pub fn read_feed(path: &Path) -> (feed_rs::model::Feed, Vec<ReadItem>) {
     assert_strict_xml(path, &bytes);
     let feed = feed_rs::parser::parse(bytes.as_slice())
         .unwrap_or_else(|e| panic!("{}: feed-rs cannot parse: {e}", path.display()));
+    let written = written_dates(&bytes);
+    assert_eq!(
+        written.len(),
+        feed.entries.len(),
+        "{}: entries",
+        path.display()
+    );
     let items = feed
         .entries
         .iter()
-        .map(|e| ReadItem {
+        .zip(written)
+        .map(|(e, written_date)| ReadItem {
+            written_date,
             id: e.id.clone(),
             title: e
                 .title
@@ -213,6 +225,33 @@ pub fn read_feed(path: &Path) -> (feed_rs::model::Feed, Vec<ReadItem>) {
         })
         .collect();
     (feed, items)
+}
+
+/// Each item's `pubDate` (RSS) or `published` (Atom) as written, in document order.
+fn written_dates(bytes: &[u8]) -> Vec<Option<DateTime<FixedOffset>>> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let doc = roxmltree::Document::parse(text).unwrap();
+    doc.descendants()
+        .filter(|n| {
+            n.has_tag_name("item") || n.has_tag_name(("http://www.w3.org/2005/Atom", "entry"))
+        })
+        .map(|item| {
+            let date = item
+                .children()
+                .find(|c| {
+                    c.has_tag_name("pubDate")
+                        || c.has_tag_name(("http://www.w3.org/2005/Atom", "published"))
+                })?
+                .text()?
+                .trim()
+                .to_string();
+            Some(
+                DateTime::parse_from_rfc2822(&date)
+                    .or_else(|_| DateTime::parse_from_rfc3339(&date))
+                    .unwrap_or_else(|e| panic!("unreadable date {date:?}: {e}")),
+            )
+        })
+        .collect()
 }
 
 /// Lenient parsers accept raw control characters; this does not.

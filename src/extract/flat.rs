@@ -1,0 +1,230 @@
+//! The document in reading order, with every string that reads as a date marked: text nodes and
+//! date-bearing attributes (`<time datetime>`, `data-*` epochs, `title=`). Both modes use it to
+//! find dates that are not inside an item: a date line before its headline, or a day header
+//! above time-only rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveTime};
+use chrono_tz::Tz;
+use ego_tree::NodeId;
+use scraper::node::Node;
+use scraper::{ElementRef, Html};
+
+use crate::dates::{self, DateContext, Stamp};
+
+/// A date found in the document, at a position in reading order.
+#[derive(Debug, Clone, Copy)]
+pub struct DateAtom {
+    pub pos: usize,
+    pub stamp: Stamp,
+}
+
+/// The document's nodes numbered in reading order, and its date atoms.
+pub struct Flat {
+    /// Pre-order position of every node.
+    order: HashMap<NodeId, usize>,
+    /// One past the last position inside each element that has been asked for.
+    pub dates: Vec<DateAtom>,
+}
+
+/// How much of a text must be date for the text to count as a date line.
+pub const DATE_LINE_COVERAGE: f32 = 0.5;
+/// Longer texts are prose or headlines, never date lines.
+const MAX_DATE_TEXT_CHARS: usize = 64;
+
+impl Flat {
+    pub fn new(document: &Html, ctx: &DateContext) -> Flat {
+        let mut order = HashMap::new();
+        let mut dates = Vec::new();
+        let mut skip_until: Option<usize> = None;
+        for (pos, node) in document.tree.root().descendants().enumerate() {
+            order.insert(node.id(), pos);
+            if skip_until.is_some_and(|end| pos < end) {
+                continue;
+            }
+            match node.value() {
+                Node::Element(el) => {
+                    if matches!(
+                        el.name(),
+                        "script" | "style" | "noscript" | "template" | "head"
+                    ) {
+                        // Nothing inside is shown on the page.
+                        skip_until = Some(pos + node.descendants().count());
+                        continue;
+                    }
+                    for (name, value) in el.attrs() {
+                        if let Some(stamp) = attribute_date(name, value, ctx) {
+                            dates.push(DateAtom { pos, stamp });
+                        }
+                    }
+                }
+                Node::Text(text) => {
+                    if let Some(stamp) = text_date(text, ctx) {
+                        dates.push(DateAtom { pos, stamp });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Flat { order, dates }
+    }
+
+    pub fn pos(&self, element: ElementRef) -> usize {
+        self.order[&element.id()]
+    }
+
+    /// Positions `[start, end)` covered by an element and everything inside it.
+    pub fn span(&self, element: ElementRef) -> (usize, usize) {
+        let start = self.pos(element);
+        let end = element
+            .descendants()
+            .last()
+            .map_or(start, |last| self.order[&last.id()]);
+        (start, end + 1)
+    }
+
+    /// Date atoms inside `[start, end)`, skipping the ranges in `except` (the headline's own text,
+    /// which may mention a date).
+    pub fn dates_in(
+        &self,
+        start: usize,
+        end: usize,
+        except: (usize, usize),
+    ) -> impl Iterator<Item = &DateAtom> {
+        let first = self.dates.partition_point(|d| d.pos < start);
+        self.dates[first..]
+            .iter()
+            .take_while(move |d| d.pos < end)
+            .filter(move |d| !(except.0..except.1).contains(&d.pos))
+    }
+
+    /// The nearest date before `pos` that names a day (a time-only atom names none), not looking
+    /// further back than `floor`.
+    pub fn preceding_day(&self, pos: usize, floor: usize) -> Option<DateAtom> {
+        let end = self.dates.partition_point(|d| d.pos < pos);
+        self.dates[..end]
+            .iter()
+            .rev()
+            .take_while(|d| d.pos >= floor)
+            .find(|d| !matches!(d.stamp, Stamp::TimeOfDay(_)))
+            .copied()
+    }
+}
+
+/// The one stamp a group of atoms (an item's, or a gap's) stands for: the first full instant,
+/// else a day with the first time of day after it, else the day, else the time.
+pub fn combine(atoms: impl IntoIterator<Item = DateAtom>, tz: Tz) -> Option<Stamp> {
+    let mut day = None;
+    let mut time = None;
+    for atom in atoms {
+        match atom.stamp {
+            Stamp::At(_) => return Some(atom.stamp),
+            Stamp::Day(d) => {
+                if day.is_none() {
+                    day = Some(d);
+                }
+            }
+            Stamp::TimeOfDay(t) => {
+                if time.is_none() {
+                    time = Some(t);
+                }
+            }
+        }
+    }
+    match (day, time) {
+        (Some(day), Some(time)) => Some(Stamp::At(dates::on_day(day, time, tz))),
+        (Some(day), None) => Some(Stamp::Day(day)),
+        (None, Some(time)) => Some(Stamp::TimeOfDay(time)),
+        (None, None) => None,
+    }
+}
+
+/// A stamp made an instant: a time of day takes the day of `day_from` (a preceding date), or,
+/// with no day anywhere, the latest such time not after the run's clock ("today's" list).
+pub fn resolve(stamp: Stamp, day_from: Option<Stamp>, ctx: &DateContext) -> Option<DateTime<Tz>> {
+    match stamp {
+        Stamp::TimeOfDay(time) => {
+            let day = day_from.and_then(|s| dates::day_of(s, ctx.tz));
+            match day {
+                Some(day) => Some(dates::on_day(day, time, ctx.tz)),
+                None => Some(latest_at_or_before(time, ctx)),
+            }
+        }
+        other => other.instant(ctx.tz),
+    }
+    .map(dates::truncate_to_seconds)
+}
+
+fn latest_at_or_before(time: NaiveTime, ctx: &DateContext) -> DateTime<Tz> {
+    let now = ctx.now.with_timezone(&ctx.tz);
+    let today = dates::on_day(now.date_naive(), time, ctx.tz);
+    // A few minutes ahead is a clock difference with the site, not yesterday's news.
+    if today <= now + Duration::minutes(10) {
+        today
+    } else {
+        dates::on_day(now.date_naive() - Duration::days(1), time, ctx.tz)
+    }
+}
+
+/// A text node that is mostly a date: `2025/8/28 15:48`, `(08月28日 15:48)`, `3小時前`.
+fn text_date(text: &str, ctx: &DateContext) -> Option<Stamp> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_DATE_TEXT_CHARS || !may_be_date(trimmed)
+    {
+        return None;
+    }
+    // A bare number in text is a count, a price or a code; epochs live in attributes.
+    if trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let found = dates::read_match(trimmed, ctx)?;
+    (found.coverage >= DATE_LINE_COVERAGE).then_some(found.stamp)
+}
+
+/// Attributes that carry dates by name (`datetime`, `data-time`, `data-published-at`, `data-ts`),
+/// and `title`/`content` when their whole value is a date.
+fn attribute_date(name: &str, value: &str, ctx: &DateContext) -> Option<Stamp> {
+    let name = name.to_ascii_lowercase();
+    let named = name == "datetime"
+        || (name.starts_with("data-")
+            && ["time", "date", "publish", "-ts", "stamp", "pub"]
+                .iter()
+                .any(|k| name.contains(k)));
+    if !(named || name == "title" || name == "content") {
+        return None;
+    }
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > MAX_DATE_TEXT_CHARS || !may_be_date(value) {
+        return None;
+    }
+    if !named && value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let found = dates::read_match(value, ctx)?;
+    let needed = if named { DATE_LINE_COVERAGE } else { 0.8 };
+    (found.coverage >= needed).then_some(found.stamp)
+}
+
+/// A cheap test before the date reader: digits, or a word of a relative date.
+fn may_be_date(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+        || [
+            "剛剛",
+            "刚刚",
+            "剛才",
+            "刚刚",
+            "just now",
+            "yesterday",
+            "Yesterday",
+            "昨天",
+            "今天",
+            "前天",
+            "昨日",
+            "今日",
+            "たった今",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+}
