@@ -130,19 +130,7 @@ async fn build_feed(
     output: &OutputDir,
     now: DateTime<Utc>,
 ) -> Result<FeedBuilt, FeedError> {
-    let request = Request {
-        url: feed.url.clone(),
-        user_agent: feed.user_agent.clone(),
-        timeout: feed.timeout,
-        max_body_bytes: feed.max_body_bytes,
-    };
-    let page = fetcher
-        .fetch(&request)
-        .await
-        .map_err(|source| FeedError::Fetch {
-            url: feed.url.to_string(),
-            source,
-        })?;
+    let page = fetch_page(fetcher, feed).await?;
     let ctx = DateContext {
         tz: feed.timezone,
         now,
@@ -156,6 +144,17 @@ async fn build_feed(
     publish_feed(output, feed, &meta, &entries)
 }
 
+/// Fetch a feed's listing page.
+pub async fn fetch_page(fetcher: &Fetcher, feed: &FeedConfig) -> Result<Page, FeedError> {
+    fetcher
+        .fetch(&Request::for_feed(feed))
+        .await
+        .map_err(|source| FeedError::Fetch {
+            url: feed.url.to_string(),
+            source,
+        })
+}
+
 /// Decode and extract one fetched page. Synchronous: run it off the async threads.
 pub fn extract_page(
     page: &Page,
@@ -166,11 +165,12 @@ pub fn extract_page(
     let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
     let items = match &feed.select {
         Some(select) => extract::select::extract(&decoded.text, &page.final_url, select, ctx),
-        None => {
-            return Err(FeedError::Extract(
-                "no [feeds.select] table: add selectors for this feed".into(),
-            ));
-        }
+        None => extract::auto::extract(&decoded.text, &page.final_url, ctx)
+            .listings
+            .into_iter()
+            .next()
+            .map(|listing| listing.items)
+            .unwrap_or_default(),
     };
     if items.is_empty() {
         let hint = match &feed.select {
@@ -178,7 +178,9 @@ pub fn extract_page(
                 " (selector {:?} matched no item with a title)",
                 select.item_source
             ),
-            None => String::new(),
+            None => {
+                " (auto mode found no repeated, dated links; add a [feeds.select] table)".into()
+            }
         };
         return Err(FeedError::NoItems {
             url: page.final_url.to_string(),

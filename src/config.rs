@@ -74,6 +74,40 @@ pub struct FeedConfig {
     pub select: Option<SelectConfig>,
 }
 
+impl FeedConfig {
+    /// A feed for a bare URL (`dateline preview URL`): auto mode, built-in defaults.
+    pub fn for_url(url: Url, timezone: Tz) -> FeedConfig {
+        let id = url
+            .host_str()
+            .map(|h| {
+                h.trim_start_matches("www.")
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect::<String>()
+            })
+            .filter(|id| is_safe_id(id))
+            .unwrap_or_else(|| "news".to_string());
+        FeedConfig {
+            id,
+            title: None,
+            url,
+            timezone,
+            language: DEFAULT_LANGUAGE.to_string(),
+            max_items: DEFAULT_MAX_ITEMS,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            select: None,
+        }
+    }
+}
+
 /// Selector mode: where each value of an item is found.
 #[derive(Debug, Clone)]
 pub struct SelectConfig {

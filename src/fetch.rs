@@ -38,6 +38,17 @@ pub struct Request {
     pub max_body_bytes: u64,
 }
 
+impl Request {
+    pub fn for_feed(feed: &crate::config::FeedConfig) -> Request {
+        Request {
+            url: feed.url.clone(),
+            user_agent: feed.user_agent.clone(),
+            timeout: feed.timeout,
+            max_body_bytes: feed.max_body_bytes,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("timed out after {0:?}")]

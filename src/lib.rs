@@ -9,5 +9,6 @@ pub mod dates;
 pub mod decode;
 pub mod extract;
 pub mod fetch;
+pub mod preview;
 pub mod publish;
 pub mod write;

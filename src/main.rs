@@ -51,6 +51,24 @@ enum Command {
     },
     /// Validate the config and report every problem with its line.
     Check,
+    /// Fetch one page and show what the extractor finds, without writing anything.
+    Preview {
+        /// A listing page to read in auto mode (prints a [[feeds]] snippet that reproduces it).
+        #[arg(required_unless_present = "feed", conflicts_with = "feed")]
+        url: Option<String>,
+        /// A feed from the config, read as configured.
+        #[arg(long, value_name = "ID")]
+        feed: Option<String>,
+        /// The run's clock (RFC 3339): relative and year-less dates resolve against it.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The zone of dates printed without an offset, for a bare URL.
+        #[arg(long, default_value = "Asia/Taipei")]
+        timezone: chrono_tz::Tz,
+    },
 }
 
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
@@ -92,6 +110,13 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => check(&cli.config),
+        Command::Preview {
+            url,
+            feed,
+            now,
+            json,
+            timezone,
+        } => preview(&cli.config, url, feed, now, json, timezone),
         Command::Build { out, only, now, .. } => {
             let config = Config::load(&cli.config)?;
             let options = BuildOptions {
@@ -112,6 +137,70 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(if failed { EXIT_FEEDS_FAILED } else { EXIT_OK })
         }
     }
+}
+
+fn preview(
+    config_path: &Path,
+    url: Option<String>,
+    feed_id: Option<String>,
+    now: Option<DateTime<Utc>>,
+    json: bool,
+    timezone: chrono_tz::Tz,
+) -> anyhow::Result<u8> {
+    let (feed, limits, bare) = match (url, feed_id) {
+        (_, Some(id)) => {
+            let config = Config::load(config_path)?;
+            let feed = config
+                .feeds
+                .iter()
+                .find(|f| f.id == id)
+                .with_context(|| format!("no feed with id {id:?} in {}", config_path.display()))?
+                .clone();
+            (feed, config.fetch, false)
+        }
+        (Some(url), None) => {
+            let url = url::Url::parse(&url).with_context(|| format!("bad URL {url:?}"))?;
+            anyhow::ensure!(
+                matches!(url.scheme(), "http" | "https" | "file"),
+                "{url}: only http, https and file URLs can be previewed"
+            );
+            let limits = dateline::config::FetchLimits {
+                concurrency: dateline::config::DEFAULT_CONCURRENCY,
+                per_host: dateline::config::DEFAULT_PER_HOST,
+            };
+            (
+                dateline::config::FeedConfig::for_url(url, timezone),
+                limits,
+                true,
+            )
+        }
+        (None, None) => unreachable!("clap requires a URL or --feed"),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let fetcher = dateline::fetch::Fetcher::new(limits)?;
+    let now = now.unwrap_or_else(Utc::now);
+    let result = runtime
+        .block_on(dateline::preview::preview(&fetcher, &feed, now, bare))
+        .with_context(|| format!("feed {}", feed.id))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&dateline::preview::render_json(&result))?
+        );
+    } else {
+        print!("{}", dateline::preview::render_text(&result));
+    }
+    if result.items.is_empty() {
+        eprintln!(
+            "error: feed {}: no dated headlines found on {}",
+            feed.id, result.final_url
+        );
+        return Ok(EXIT_FEEDS_FAILED);
+    }
+    Ok(EXIT_OK)
 }
 
 fn check(path: &Path) -> anyhow::Result<u8> {

@@ -309,3 +309,22 @@ fn the_offline_example_builds_without_network() {
         assert!(items.iter().all(|i| i.date.is_some()));
     }
 }
+
+#[test]
+fn auto_mode_that_finds_nothing_fails_the_feed_with_a_reason() {
+    let server = TestServer::start();
+    server.route(
+        "/about",
+        Route::page(
+            "text/html",
+            "<html><body><nav><a href=\"/\">首頁</a><a href=\"/tw\">台股</a></nav><article><h1>關於我們</h1><p>本站成立於2001年8月28日。</p></article></body></html>".as_bytes().to_vec(),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &format!("[[feeds]]\nid = \"about\"\nurl = \"{}\"\n", server.url("/about")));
+    let output = run(&config, &["build", "--now", NOW]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: feed about: no dated headlines found on http://127.0.0.1:"), "{stderr}");
+    assert!(!dir.path().join("public/about.xml").exists(), "no empty feed is written");
+}

@@ -18,6 +18,15 @@ use crate::dates::{self, DateContext, Stamp};
 pub struct DateAtom {
     pub pos: usize,
     pub stamp: Stamp,
+    /// Which of its element's attributes it was read from (`datetime`, `title`…), by index;
+    /// `None` for shown text.
+    pub attribute: Option<u16>,
+}
+
+impl DateAtom {
+    pub fn in_attribute(&self) -> bool {
+        self.attribute.is_some()
+    }
 }
 
 /// The document's nodes numbered in reading order, and its date atoms.
@@ -53,21 +62,34 @@ impl Flat {
                         skip_until = Some(pos + node.descendants().count());
                         continue;
                     }
-                    for (name, value) in el.attrs() {
+                    for (index, (name, value)) in el.attrs().enumerate() {
                         if let Some(stamp) = attribute_date(name, value, ctx) {
-                            dates.push(DateAtom { pos, stamp });
+                            dates.push(DateAtom {
+                                pos,
+                                stamp,
+                                attribute: u16::try_from(index).ok(),
+                            });
                         }
                     }
                 }
                 Node::Text(text) => {
                     if let Some(stamp) = text_date(text, ctx) {
-                        dates.push(DateAtom { pos, stamp });
+                        dates.push(DateAtom {
+                            pos,
+                            stamp,
+                            attribute: None,
+                        });
                     }
                 }
                 _ => {}
             }
         }
         Flat { order, dates }
+    }
+
+    /// The position of any node (element or text).
+    pub fn node_pos(&self, node: NodeId) -> Option<usize> {
+        self.order.get(&node).copied()
     }
 
     pub fn pos(&self, element: ElementRef) -> usize {
@@ -84,8 +106,8 @@ impl Flat {
         (start, end + 1)
     }
 
-    /// Date atoms inside `[start, end)`, skipping the ranges in `except` (the headline's own text,
-    /// which may mention a date).
+    /// Date atoms inside `[start, end)`, skipping text inside `except` (the headline's own text,
+    /// which may mention a date; its attributes, such as `title=`, still count).
     pub fn dates_in(
         &self,
         start: usize,
@@ -96,7 +118,7 @@ impl Flat {
         self.dates[first..]
             .iter()
             .take_while(move |d| d.pos < end)
-            .filter(move |d| !(except.0..except.1).contains(&d.pos))
+            .filter(move |d| d.in_attribute() || !(except.0..except.1).contains(&d.pos))
     }
 
     /// The nearest date before `pos` that names a day (a time-only atom names none), not looking
@@ -137,6 +159,23 @@ pub fn combine(atoms: impl IntoIterator<Item = DateAtom>, tz: Tz) -> Option<Stam
         (Some(day), None) => Some(Stamp::Day(day)),
         (None, Some(time)) => Some(Stamp::TimeOfDay(time)),
         (None, None) => None,
+    }
+}
+
+/// An item's own stamp completed by the stamp of the line beside it (a date line above, a day
+/// header): the item's own time wins over a time in the gap, the gap's day fills a missing day.
+pub fn merge(own: Option<Stamp>, beside: Option<Stamp>, tz: Tz) -> Option<Stamp> {
+    let day_of_beside = beside.and_then(|b| dates::day_of(b, tz));
+    match (own, beside) {
+        (Some(Stamp::At(at)), _) => Some(Stamp::At(at)),
+        (Some(Stamp::TimeOfDay(time)), Some(_)) if day_of_beside.is_some() => {
+            day_of_beside.map(|day| Stamp::At(dates::on_day(day, time, tz)))
+        }
+        (Some(Stamp::Day(day)), Some(Stamp::TimeOfDay(time))) => {
+            Some(Stamp::At(dates::on_day(day, time, tz)))
+        }
+        (Some(own), _) => Some(own),
+        (None, beside) => beside,
     }
 }
 
@@ -206,25 +245,33 @@ fn attribute_date(name: &str, value: &str, ctx: &DateContext) -> Option<Stamp> {
     (found.coverage >= needed).then_some(found.stamp)
 }
 
+/// Words of relative dates that carry no digit.
+const RELATIVE_WORDS: &[&str] = &[
+    "剛剛",
+    "刚刚",
+    "剛才",
+    "刚才",
+    "たった今",
+    "昨天",
+    "今天",
+    "前天",
+    "昨日",
+    "今日",
+    "一昨日",
+    "just now",
+    " ago",
+    "yesterday",
+    "today",
+];
+
 /// A cheap test before the date reader: digits, or a word of a relative date.
 fn may_be_date(text: &str) -> bool {
-    text.chars()
+    if text
+        .chars()
         .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
-        || [
-            "剛剛",
-            "刚刚",
-            "剛才",
-            "刚刚",
-            "just now",
-            "yesterday",
-            "Yesterday",
-            "昨天",
-            "今天",
-            "前天",
-            "昨日",
-            "今日",
-            "たった今",
-        ]
-        .iter()
-        .any(|w| text.contains(w))
+    {
+        return true;
+    }
+    let lower = text.to_lowercase();
+    RELATIVE_WORDS.iter().any(|w| lower.contains(w))
 }

@@ -1,6 +1,7 @@
 //! Listing page to items. Plain synchronous functions over text: the caller runs them off the
 //! async threads.
 
+pub mod auto;
 pub mod flat;
 pub mod select;
 pub mod spec;

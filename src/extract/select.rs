@@ -6,7 +6,7 @@ use url::Url;
 
 use super::flat::{Flat, combine, resolve};
 use super::spec::ValueSpec;
-use super::text::{base_url, element_text, resolve_link};
+use super::text::{base_url, element_text, headline_element, headline_rank, resolve_link};
 use super::{Item, dedupe_by_link};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -71,11 +71,11 @@ fn title_and_link<'a>(
     let main_link = main_link(element, base);
     let title_element = match &select.title {
         Some(spec) => spec.element(element),
-        None => main_link.as_ref().map(|(a, _)| *a),
+        None => main_link.as_ref().map(|(a, _)| headline_element(*a)),
     };
     let title = match &select.title {
         Some(spec) => read_value(spec, element).map(|t| super::text::clean(&t)),
-        None => main_link.as_ref().map(|(a, _)| element_text(*a)),
+        None => title_element.map(element_text),
     }
     .filter(|t| !t.is_empty())?;
     let link = match &select.link {
@@ -125,18 +125,18 @@ pub fn read_value(spec: &ValueSpec, item: ElementRef) -> Option<String> {
     Some(element_text(element))
 }
 
-/// The item's headline link: the usable link with the longest text (the image link beside a
-/// headline has none), or the item itself when it is a link.
+/// The item's headline link: the usable link inside a heading, else with the longest text (the
+/// image link beside a headline has none), or the item itself when it is a link.
 fn main_link<'a>(item: ElementRef<'a>, base: &Url) -> Option<(ElementRef<'a>, Url)> {
     let own = (item.value().name() == "a").then_some(item);
     own.into_iter()
         .chain(item.select(&LINKS))
         .filter_map(|a| {
             let url = resolve_link(a.value().attr("href")?, base)?;
-            let text = element_text(a);
-            (!text.is_empty()).then_some((a, url, text.chars().count()))
+            let text = element_text(headline_element(a));
+            (!text.is_empty()).then(|| (a, url, headline_rank(a, &text)))
         })
-        .max_by_key(|(_, _, len)| *len)
+        .max_by_key(|(_, _, rank)| *rank)
         .map(|(a, url, _)| (a, url))
 }
 

@@ -104,6 +104,26 @@ fn collect_text(element: ElementRef, out: &mut String) {
     }
 }
 
+/// How strongly a link reads as its item's headline: inside a heading first, then by length.
+/// Both modes pick an item's main link by it, so a snippet from auto mode finds the same titles.
+pub fn headline_rank(link: ElementRef, text: &str) -> (bool, usize) {
+    let in_heading = std::iter::once(link)
+        .chain(link.ancestors().take(3).filter_map(ElementRef::wrap))
+        .any(|el| matches!(el.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"));
+    (in_heading, text.chars().count())
+}
+
+static HEADINGS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("h1, h2, h3, h4, h5, h6").expect("heading selector"));
+
+/// The part of a link that is its headline: a heading inside it when the whole card (picture,
+/// headline, date) is one link, else the link itself.
+pub fn headline_element(link: ElementRef) -> ElementRef {
+    link.select(&HEADINGS)
+        .find(|h| !element_text(*h).is_empty())
+        .unwrap_or(link)
+}
+
 static BASE_HREF: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("base[href]").expect("base selector"));
 

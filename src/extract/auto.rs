@@ -1,0 +1,766 @@
+//! Auto mode: find the page's listing of dated headlines without selectors.
+//!
+//! A headline is a link whose text reads as a headline, inside an element that repeats among its
+//! siblings (an `li` of a `ul`, a `tr` of a table, a card of a grid), with a date that belongs to
+//! it: inside the item, or in the gap before it (a date line above the headline, a day header
+//! above time-only rows), or after it. Items are grouped into listings by where their container
+//! sits in the page; the listing with the most dated items, most consistently dated, wins.
+//! Nothing here knows a site's class names.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use super::Item;
+use super::flat::{DateAtom, Flat, combine, merge, resolve};
+use super::text::{base_url, element_text, headline_element, link_key, resolve_link};
+use crate::dates::{DateContext, Stamp};
+
+/// A listing found on the page, with what a person needs to judge it.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub items: Vec<Item>,
+    /// Headline links in the listing before undated ones were dropped.
+    pub candidates: usize,
+    pub placement: Placement,
+    /// A `[feeds.select]` that reproduces this listing in selector mode.
+    pub selectors: InferredSelectors,
+    pub score: f64,
+}
+
+/// Where a listing's dates sit relative to its headlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Inside,
+    Before,
+    After,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InferredSelectors {
+    pub item: String,
+    pub title: Option<String>,
+    pub date: Option<String>,
+}
+
+/// The listings of a page, best first.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub listings: Vec<Listing>,
+}
+
+impl Found {
+    pub fn best(&self) -> Option<&Listing> {
+        self.listings.first()
+    }
+}
+
+/// Repeated siblings below this count are not a listing.
+const MIN_REPEAT: usize = 3;
+/// A listing needs this many dated items.
+const MIN_DATED: usize = 2;
+/// How far above the first item a day header may sit (in document nodes).
+const HEADER_LOOKBACK: usize = 40;
+
+static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("selector"));
+
+/// Find every dated listing on a page.
+pub fn extract(html: &str, page_url: &Url, ctx: &DateContext) -> Found {
+    let document = Html::parse_document(html);
+    let base = base_url(&document, page_url);
+    let flat = Flat::new(&document, ctx);
+    let page_key = link_key(page_url);
+
+    // Headline links and every element that contains one.
+    let mut candidates: Vec<(ElementRef, Url, String)> = Vec::new();
+    for a in document.select(&LINKS) {
+        let Some(url) = a.value().attr("href").and_then(|h| resolve_link(h, &base)) else {
+            continue;
+        };
+        if link_key(&url) == page_key {
+            continue;
+        }
+        let text = element_text(headline_element(a));
+        if is_headline(&text) {
+            candidates.push((a, url, text));
+        }
+    }
+    let mut holds_headline: HashSet<NodeId> = HashSet::new();
+    for (a, _, _) in &candidates {
+        holds_headline.insert(a.id());
+        for ancestor in a.ancestors() {
+            holds_headline.insert(ancestor.id());
+        }
+    }
+
+    // Each headline's repeated item element, grouped by the container's place in the page.
+    let mut groups: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
+    for (a, url, text) in candidates {
+        let Some((item, container)) = repeated_item(a, &holds_headline) else {
+            continue;
+        };
+        let key = (signature(container), item.value().name().to_string());
+        groups.entry(key).or_default().push(Candidate {
+            item,
+            container,
+            link: a,
+            url,
+            title: text,
+        });
+    }
+
+    let mut listings: Vec<Listing> = groups
+        .into_values()
+        .filter_map(|group| listing(group, &flat, ctx))
+        .collect();
+    listings.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Found { listings }
+}
+
+struct Candidate<'a> {
+    item: ElementRef<'a>,
+    container: ElementRef<'a>,
+    link: ElementRef<'a>,
+    url: Url,
+    title: String,
+}
+
+/// Words that label navigation, not news.
+const NOT_HEADLINES: &[&str] = &[
+    "more",
+    "read more",
+    "more news",
+    "see more",
+    "see all",
+    "view all",
+    "next",
+    "previous",
+    "prev",
+    "next page",
+    "home",
+    "login",
+    "sign in",
+    "subscribe",
+    "更多",
+    "看更多",
+    "更多新聞",
+    "更多新闻",
+    "下一頁",
+    "上一頁",
+    "下一页",
+    "上一页",
+    "首頁",
+    "首页",
+    "詳全文",
+    "详全文",
+    "閱讀全文",
+    "阅读全文",
+    "全文",
+    "繼續閱讀",
+    "继续阅读",
+    "もっと見る",
+    "次へ",
+    "前へ",
+    "一覧",
+    "more »",
+    "›",
+    "»",
+];
+
+/// Text that reads as a headline: long enough in its script, not a label, a number or a symbol.
+pub fn is_headline(text: &str) -> bool {
+    let lower = text.trim().to_lowercase();
+    if NOT_HEADLINES.contains(&lower.as_str()) {
+        return false;
+    }
+    let chars = text.chars().count();
+    if chars > 300 {
+        return false;
+    }
+    let wide = text.chars().filter(|c| is_wide(*c)).count();
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let words = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().any(char::is_alphabetic) && !w.chars().all(is_wide))
+        .count();
+    // A CJK character carries about a word's meaning.
+    let weight = wide + words;
+    weight >= 5 && letters * 2 >= chars.saturating_sub(text.matches(' ').count())
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF   // kana
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified
+        | 0xAC00..=0xD7AF // hangul
+        | 0xF900..=0xFAFF)
+}
+
+/// The element that repeats among its siblings and holds this headline: the lowest ancestor
+/// whose parent has at least [`MIN_REPEAT`] children of its tag that hold headlines.
+fn repeated_item<'a>(
+    link: ElementRef<'a>,
+    holds_headline: &HashSet<NodeId>,
+) -> Option<(ElementRef<'a>, ElementRef<'a>)> {
+    let mut current = link;
+    for _ in 0..10 {
+        let parent = current.parent().and_then(ElementRef::wrap)?;
+        if matches!(parent.value().name(), "html" | "body") {
+            return None;
+        }
+        let tag = current.value().name();
+        let repeats = parent
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|sibling| {
+                sibling.value().name() == tag && holds_headline.contains(&sibling.id())
+            })
+            .count();
+        if repeats >= MIN_REPEAT {
+            return Some((current, parent));
+        }
+        current = parent;
+    }
+    None
+}
+
+/// Where an element sits: the tags, ids and classes of its ancestors and itself. Listings split
+/// over several containers of one kind (a `ul` per day) share it.
+fn signature(element: ElementRef) -> String {
+    let mut steps: Vec<String> = element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .map(|el| css_step(el, false))
+        .collect();
+    steps.reverse();
+    steps.push(css_step(element, false));
+    steps.join(">")
+}
+
+/// `tag#id.class1.class2` for an element (`with_id` false leaves ids out, since ids often count).
+fn css_step(el: ElementRef, with_id: bool) -> String {
+    let mut step = el.value().name().to_string();
+    if with_id
+        && let Some(id) = el.value().id()
+        && is_css_ident(id)
+    {
+        step.push('#');
+        step.push_str(id);
+    }
+    let mut classes: Vec<&str> = el.value().classes().filter(|c| is_css_ident(c)).collect();
+    classes.sort_unstable();
+    for class in classes {
+        step.push('.');
+        step.push_str(class);
+    }
+    step
+}
+
+fn is_css_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '-')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !name.chars().any(|c| c.is_ascii_digit() && name.len() > 12)
+}
+
+/// Labels that mark an item as paid placement.
+const SPONSORED: &[&str] = &[
+    "廣告",
+    "广告",
+    "贊助",
+    "赞助",
+    "sponsored",
+    "advertisement",
+    "promoted",
+    "pr",
+    "ad",
+    "廣編",
+    "特企",
+];
+
+fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<Listing> {
+    // One candidate per item element: the headline is the longest link text, preferring links
+    // inside a heading.
+    let mut by_item: Vec<Candidate> = Vec::new();
+    let mut index: HashMap<NodeId, usize> = HashMap::new();
+    for candidate in group {
+        match index.get(&candidate.item.id()) {
+            Some(&i) if headline_rank(&by_item[i]) >= headline_rank(&candidate) => {}
+            Some(&i) => by_item[i] = candidate,
+            None => {
+                index.insert(candidate.item.id(), by_item.len());
+                by_item.push(candidate);
+            }
+        }
+    }
+    by_item.sort_by_key(|c| flat.pos(c.item));
+    if by_item.len() < MIN_REPEAT {
+        return None;
+    }
+
+    let spans: Vec<(usize, usize)> = by_item.iter().map(|c| flat.span(c.item)).collect();
+    let title_spans: Vec<(usize, usize)> = by_item
+        .iter()
+        .map(|c| flat.span(headline_element(c.link)))
+        .collect();
+    let containers: Vec<(usize, usize)> = by_item.iter().map(|c| flat.span(c.container)).collect();
+    let n = by_item.len();
+    let gather = |start: usize, end: usize, except: (usize, usize)| -> Vec<DateAtom> {
+        flat.dates_in(start, end, except).copied().collect()
+    };
+    let inside: Vec<Vec<DateAtom>> = (0..n)
+        .map(|k| gather(spans[k].0, spans[k].1, title_spans[k]))
+        .collect();
+    // The gap before an item runs back to the previous item, across containers, so that a day
+    // header between two lists (`<h3>8月28日</h3><ul>…`) falls into it.
+    let before: Vec<Vec<DateAtom>> = (0..n)
+        .map(|k| {
+            let from = if k > 0 {
+                spans[k - 1].1
+            } else {
+                spans[0].0.saturating_sub(HEADER_LOOKBACK)
+            };
+            gather(from, spans[k].0, (0, 0))
+        })
+        .collect();
+    let after: Vec<Vec<DateAtom>> = (0..n)
+        .map(|k| {
+            let to = if k + 1 < n && containers[k + 1] == containers[k] {
+                spans[k + 1].0
+            } else {
+                containers[k].1
+            };
+            gather(spans[k].1, to, (0, 0))
+        })
+        .collect();
+    let full = |atoms: &Vec<DateAtom>| {
+        matches!(
+            combine(atoms.iter().copied(), ctx.tz),
+            Some(Stamp::At(_) | Stamp::Day(_))
+        )
+    };
+    let count = |gaps: &Vec<Vec<DateAtom>>| gaps.iter().filter(|g| full(g)).count();
+    let (n_inside, n_before, n_after) = (count(&inside), count(&before), count(&after));
+    let placement = if n_inside > 0 && n_inside >= n_before.max(n_after) {
+        Placement::Inside
+    } else if n_after > n_before {
+        Placement::After
+    } else {
+        Placement::Before
+    };
+
+    // Walk the items in order, carrying the last day named (a day header) for time-only rows.
+    let mut carry: Option<Stamp> = None;
+    let mut items = Vec::new();
+    let mut kept: Vec<usize> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut headlines = 0;
+    for k in 0..n {
+        let own = combine(inside[k].iter().copied(), ctx.tz);
+        let gap_before = combine(before[k].iter().copied(), ctx.tz);
+        // A gap that names only a day is a day header: it holds for the rows below it.
+        if let Some(day @ Stamp::Day(_)) = gap_before {
+            carry = Some(day);
+        }
+        let stamp = match placement {
+            Placement::Inside => own,
+            Placement::Before => merge(own, gap_before, ctx.tz),
+            Placement::After => merge(own, combine(after[k].iter().copied(), ctx.tz), ctx.tz),
+        };
+        let published = match stamp {
+            Some(time @ Stamp::TimeOfDay(_)) => resolve(time, carry, ctx),
+            Some(stamp) => resolve(stamp, None, ctx),
+            // A row under a day header that prints no time of its own is from that day.
+            None => carry.and_then(|day| resolve(day, None, ctx)),
+        };
+        let candidate = &by_item[k];
+        if is_sponsored(candidate.item, candidate.link) {
+            continue;
+        }
+        headlines += 1;
+        // A headline without a date that belongs to it is not an item; the same link twice is one.
+        if published.is_some() && seen.insert(link_key(&candidate.url)) {
+            kept.push(k);
+            items.push(Item {
+                title: candidate.title.clone(),
+                link: Some(candidate.url.clone()),
+                published,
+            });
+        }
+    }
+    let dated = items.len();
+    if dated < MIN_DATED {
+        return None;
+    }
+    let share = dated as f64 / headlines.max(1) as f64;
+    let mean_title =
+        items.iter().map(|i| i.title.chars().count()).sum::<usize>() as f64 / dated as f64;
+    let title_factor = (mean_title / 12.0).min(1.0);
+    let region = if in_page_furniture(by_item[0].container) {
+        0.3
+    } else {
+        1.0
+    };
+    let score = dated as f64 * share * share * title_factor * region;
+    let chosen: Vec<&Candidate> = kept.iter().map(|&k| &by_item[k]).collect();
+    let dropped: Vec<&Candidate> = (0..n)
+        .filter(|k| !kept.contains(k))
+        .map(|k| &by_item[k])
+        .collect();
+    let chosen_inside: Vec<&Vec<DateAtom>> = kept.iter().map(|&k| &inside[k]).collect();
+    Some(Listing {
+        selectors: infer_selectors(&chosen, &dropped, placement, flat, &chosen_inside),
+        items,
+        candidates: headlines,
+        placement,
+        score,
+    })
+}
+
+fn headline_rank(candidate: &Candidate) -> (bool, usize) {
+    super::text::headline_rank(candidate.link, &candidate.title)
+}
+
+/// An item labelled as paid placement by a short text of its own.
+fn is_sponsored(item: ElementRef, link: ElementRef) -> bool {
+    let link_id = link.id();
+    item.descendants()
+        .filter(|n| !n.ancestors().any(|a| a.id() == link_id))
+        .filter_map(|n| n.value().as_text())
+        .map(|t| t.trim().to_lowercase())
+        .any(|t| SPONSORED.contains(&t.trim_matches(|c: char| !c.is_alphanumeric())))
+        || item.value().classes().any(|c| {
+            matches!(
+                c.to_ascii_lowercase().as_str(),
+                "ad" | "ads" | "sponsored" | "advert" | "advertisement"
+            )
+        })
+}
+
+/// Navigation, headers, footers and asides hold lists of links that are rarely the news.
+fn in_page_furniture(element: ElementRef) -> bool {
+    std::iter::once(element)
+        .chain(element.ancestors().filter_map(ElementRef::wrap))
+        .any(|el| {
+            matches!(el.value().name(), "nav" | "header" | "footer" | "aside")
+                || el.value().attr("role").is_some_and(|r| {
+                    matches!(r, "navigation" | "banner" | "contentinfo" | "complementary")
+                })
+        })
+}
+
+/// Selectors that give the same items in selector mode: the container's path, the items'
+/// shared class (or a `:not()` for a class only the dropped ones have), the date's element.
+fn infer_selectors(
+    items: &[&Candidate],
+    dropped: &[&Candidate],
+    placement: Placement,
+    flat: &Flat,
+    inside: &[&Vec<DateAtom>],
+) -> InferredSelectors {
+    let container = items[0].container;
+    let item_tag = items[0].item.value().name();
+    // Anchor the container at the nearest ancestor with an id, for a selector that survives
+    // unrelated changes elsewhere on the page.
+    let mut path = vec![css_step(container, true)];
+    if container.value().id().is_none() {
+        for ancestor in container.ancestors().filter_map(ElementRef::wrap).take(4) {
+            let step = css_step(ancestor, true);
+            path.push(step);
+            if ancestor.value().id().is_some() {
+                break;
+            }
+        }
+    }
+    path.reverse();
+    let shared = common_class(items.iter().map(|c| c.item));
+    let refinement = match shared {
+        Some(class) => format!(".{class}"),
+        None => {
+            let kept_classes: HashSet<&str> = items
+                .iter()
+                .flat_map(|c| c.item.value().classes())
+                .collect();
+            let mut only_dropped: Vec<&str> = dropped
+                .iter()
+                .flat_map(|c| c.item.value().classes())
+                .filter(|c| !kept_classes.contains(c) && is_css_ident(c))
+                .collect();
+            only_dropped.sort_unstable();
+            only_dropped.dedup();
+            only_dropped.iter().map(|c| format!(":not(.{c})")).collect()
+        }
+    };
+    let item = format!("{} > {item_tag}{refinement}", path.join(" > "));
+    let title = common_class(items.iter().map(|c| c.link)).map(|c| format!("a.{c}"));
+    let date = (placement == Placement::Inside)
+        .then(|| date_selector(items, flat, inside))
+        .flatten();
+    InferredSelectors { item, title, date }
+}
+
+fn common_class<'a>(elements: impl Iterator<Item = ElementRef<'a>>) -> Option<String> {
+    let mut shared: Option<Vec<String>> = None;
+    for el in elements {
+        let classes: Vec<String> = el
+            .value()
+            .classes()
+            .filter(|c| is_css_ident(c))
+            .map(str::to_string)
+            .collect();
+        shared = Some(match shared {
+            None => classes,
+            Some(prev) => prev.into_iter().filter(|c| classes.contains(c)).collect(),
+        });
+    }
+    shared.and_then(|s| s.into_iter().next())
+}
+
+/// The element (or attribute) that holds the date inside the items, as a selector relative to
+/// the item, when one selector finds it in every item. Without one, selector mode looks inside
+/// the item by itself, which is what auto mode did.
+fn date_selector(items: &[&Candidate], flat: &Flat, inside: &[&Vec<DateAtom>]) -> Option<String> {
+    let (first, atom) = items
+        .iter()
+        .zip(inside)
+        .find_map(|(c, atoms)| Some((c, atoms.first()?)))?;
+    let (element, from_attribute) = date_element(first.item, flat, atom)?;
+    let step = if element.id() == first.item.id() {
+        String::new()
+    } else {
+        unique_path(first.item, element)?
+    };
+    let attr = from_attribute
+        .and_then(|index| element.value().attrs().nth(usize::from(index)))
+        .map(|(name, _)| name.to_string());
+    let selector = match (step.is_empty(), attr) {
+        (true, Some(attr)) => format!("@{attr}"),
+        (false, Some(attr)) => format!("{step}@{attr}"),
+        (true, None) => return None,
+        (false, None) => step,
+    };
+    // The selector must find each item's own date element, not only the first item's.
+    let spec = super::spec::ValueSpec::parse(&selector).ok()?;
+    let everywhere = items.iter().zip(inside).all(|(c, atoms)| {
+        let Some(atom) = atoms.first() else {
+            return true;
+        };
+        match (date_element(c.item, flat, atom), spec.element(c.item)) {
+            (Some((want, _)), Some(found)) => want.id() == found.id(),
+            _ => false,
+        }
+    });
+    everywhere.then_some(selector)
+}
+
+/// The element a date atom was read from, and which of its attributes, if one.
+fn date_element<'a>(
+    item: ElementRef<'a>,
+    flat: &Flat,
+    atom: &DateAtom,
+) -> Option<(ElementRef<'a>, Option<u16>)> {
+    let node = item
+        .descendants()
+        .find(|n| flat.node_pos(n.id()) == Some(atom.pos))?;
+    match node.value() {
+        scraper::node::Node::Text(_) => Some((node.parent().and_then(ElementRef::wrap)?, None)),
+        _ => Some((ElementRef::wrap(node)?, atom.attribute)),
+    }
+}
+
+/// A selector that finds `target` first inside `item`: its own step, narrowed by position among
+/// its siblings and by its parent's step until the first match is the target.
+fn unique_path(item: ElementRef, target: ElementRef) -> Option<String> {
+    let finds_target = |selector: &str| {
+        Selector::parse(selector)
+            .ok()
+            .and_then(|sel| item.select(&sel).next())
+            .is_some_and(|found| found.id() == target.id())
+    };
+    let own = css_step(target, false);
+    if finds_target(&own) {
+        return Some(own);
+    }
+    let tag = target.value().name();
+    let position = target
+        .prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .filter(|s| s.value().name() == tag)
+        .count()
+        + 1;
+    let positioned = format!("{own}:nth-of-type({position})");
+    if finds_target(&positioned) {
+        return Some(positioned);
+    }
+    let parent = target.parent().and_then(ElementRef::wrap)?;
+    if parent.id() == item.id() {
+        return None;
+    }
+    let scoped = format!("{} > {positioned}", unique_path(item, parent)?);
+    finds_target(&scoped).then_some(scoped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    /// Items of the best listing as (title, RFC 3339 date).
+    fn found(html: &str, tz: chrono_tz::Tz, now: &str) -> Vec<(String, String)> {
+        let ctx = DateContext {
+            tz,
+            now: DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        let url = Url::parse("https://news.example.com/list").unwrap();
+        extract(html, &url, &ctx)
+            .best()
+            .map(|l| {
+                l.items
+                    .iter()
+                    .map(|i| (i.title.clone(), i.published.unwrap().to_rfc3339()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn rows(template: &str, titles: &[&str]) -> String {
+        titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| template.replace("{i}", &i.to_string()).replace("{t}", t))
+            .collect()
+    }
+
+    const TW: [&str; 3] = [
+        "台積電法說會前夕外資連三買",
+        "鴻海八月營收年增一成二",
+        "聯發科新晶片量產法人上修",
+    ];
+
+    #[test]
+    fn day_headers_and_relative_dates_across_zones() {
+        struct Case {
+            what: &'static str,
+            html: String,
+            tz: chrono_tz::Tz,
+            now: &'static str,
+            want: Vec<(&'static str, &'static str)>,
+        }
+        let cases = [
+            Case {
+                // Just after midnight in Taipei, while UTC is still on the 28th: the header
+                // names the 29th and the rows below belong to it.
+                what: "day header table, run clock just after midnight in Taipei",
+                html: format!(
+                    "<table><tr><td colspan=2>2025/08/29 (五)</td></tr><tr><td>00:05</td><td><a href=/a/0>{}</a></td></tr><tr><td colspan=2>2025/08/28 (四)</td></tr><tr><td>23:50</td><td><a href=/a/1>{}</a></td></tr><tr><td>21:10</td><td><a href=/a/2>{}</a></td></tr></table>",
+                    TW[0], TW[1], TW[2]
+                ),
+                tz: chrono_tz::Asia::Taipei,
+                now: "2025-08-29T00:10:00+08:00",
+                want: vec![(TW[0], "2025-08-29T00:05:00+08:00"), (TW[1], "2025-08-28T23:50:00+08:00"), (TW[2], "2025-08-28T21:10:00+08:00")],
+            },
+            Case {
+                what: "relative dates just after midnight in Taipei",
+                html: format!("<ul>{}</ul>", rows("<li><a href=/r/{i}>{t}</a><span>{i}</span></li>", &TW))
+                    .replace("<span>0</span>", "<span>剛剛</span>")
+                    .replace("<span>1</span>", "<span>昨天 23:50</span>")
+                    .replace("<span>2</span>", "<span>2小時前</span>"),
+                tz: chrono_tz::Asia::Taipei,
+                now: "2025-08-29T00:10:00+08:00",
+                want: vec![(TW[0], "2025-08-29T00:10:00+08:00"), (TW[1], "2025-08-28T23:50:00+08:00"), (TW[2], "2025-08-28T22:10:00+08:00")],
+            },
+            Case {
+                what: "English day headers in New York, rows with a 12-hour time",
+                html: "<div class=list><h4>Thursday, August 28</h4><div class=row><span>3:48 PM</span><a href=/s/1>Stocks close higher as Nvidia recovers</a></div><div class=row><span>9:05 AM</span><a href=/s/2>Jobless claims fall to 229,000 in latest week</a></div><h4>Wednesday, August 27</h4><div class=row><span>11:58 PM</span><a href=/s/3>Nvidia shares slip after record quarter results</a></div></div>".into(),
+                tz: chrono_tz::America::New_York,
+                now: "2025-08-28T18:00:00-04:00",
+                want: vec![
+                    ("Stocks close higher as Nvidia recovers", "2025-08-28T15:48:00-04:00"),
+                    ("Jobless claims fall to 229,000 in latest week", "2025-08-28T09:05:00-04:00"),
+                    ("Nvidia shares slip after record quarter results", "2025-08-27T23:58:00-04:00"),
+                ],
+            },
+            Case {
+                what: "a date line before each headline, as related-news blocks print",
+                html: format!("<div class=rel>{}</div>", rows("<div class=d>2025/8/2{i} 10:0{i}</div><div class=t><a href=/n/{i}>{t}</a></div>", &TW)),
+                tz: chrono_tz::Asia::Taipei,
+                now: "2025-08-28T16:00:00+08:00",
+                want: vec![(TW[0], "2025-08-20T10:00:00+08:00"), (TW[1], "2025-08-21T10:01:00+08:00"), (TW[2], "2025-08-22T10:02:00+08:00")],
+            },
+            Case {
+                what: "a date line after each headline",
+                html: format!("<div class=rel><p>說明文字</p>{}</div>", rows("<div class=t><a href=/n/{i}>{t}</a></div><div class=d>2025/8/2{i} 10:0{i}</div>", &TW)),
+                tz: chrono_tz::Asia::Taipei,
+                now: "2025-08-28T16:00:00+08:00",
+                want: vec![(TW[0], "2025-08-20T10:00:00+08:00"), (TW[1], "2025-08-21T10:01:00+08:00"), (TW[2], "2025-08-22T10:02:00+08:00")],
+            },
+            Case {
+                // Time-only rows with no day anywhere are today's, or yesterday's when the time
+                // is still ahead of the clock.
+                what: "time-only rows without a header in Tokyo",
+                html: format!("<ul>{}</ul>", rows("<li><span>1{i}:30</span><a href=/j/{i}>{t}</a></li>", &["トヨタ、通期予想を上方修正", "日銀、追加利上げを検討", "日経平均が続伸し最高値"])),
+                tz: chrono_tz::Asia::Tokyo,
+                now: "2025-08-28T11:00:00+09:00",
+                want: vec![
+                    ("トヨタ、通期予想を上方修正", "2025-08-28T10:30:00+09:00"),
+                    ("日銀、追加利上げを検討", "2025-08-27T11:30:00+09:00"),
+                    ("日経平均が続伸し最高値", "2025-08-27T12:30:00+09:00"),
+                ],
+            },
+        ];
+        for case in cases {
+            let got = found(&case.html, case.tz, case.now);
+            let want: Vec<(String, String)> = case
+                .want
+                .iter()
+                .map(|(t, d)| (t.to_string(), d.to_string()))
+                .collect();
+            assert_eq!(got, want, "{}", case.what);
+        }
+    }
+
+    #[test]
+    fn undated_link_lists_are_not_listings() {
+        let html = format!(
+            "<ol class=rank>{}</ol>",
+            rows("<li><a href=/h/{i}>{t}</a> <span>{i}</span></li>", &TW)
+        );
+        assert!(found(&html, chrono_tz::Asia::Taipei, "2025-08-28T16:00:00+08:00").is_empty());
+    }
+
+    #[test]
+    fn headline_text_is_told_from_labels_numbers_and_symbols() {
+        for yes in [
+            "英特爾獲美資挹注仍難提振信評",
+            "台積電法說會前夕外資連三買",
+            "Fed holds rates steady as inflation cools",
+            "トヨタ、通期予想を上方修正",
+            "삼성전자 2분기 영업이익 급증",
+        ] {
+            assert!(is_headline(yes), "{yes}");
+        }
+        for no in [
+            "更多",
+            "下一頁",
+            "more",
+            "Read more",
+            "2330",
+            "1,170 ▲15",
+            "NVDA",
+            "台股",
+            "AAPL 227.5",
+            "»",
+            "12345",
+        ] {
+            assert!(!is_headline(no), "{no}");
+        }
+    }
+}

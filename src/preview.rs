@@ -1,0 +1,236 @@
+//! `dateline preview`: fetch one page and show what the extractor finds, writing nothing.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use unicode_width::UnicodeWidthStr;
+
+use crate::build::{FeedError, fetch_page};
+use crate::config::FeedConfig;
+use crate::dates::DateContext;
+use crate::decode;
+use crate::extract::auto::{self, Listing, Placement};
+use crate::extract::{self, Item};
+use crate::fetch::Fetcher;
+
+/// What one page gives.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub feed: FeedConfig,
+    pub final_url: url::Url,
+    pub encoding: &'static str,
+    /// `selector` or `auto`.
+    pub mode: &'static str,
+    pub items: Vec<Item>,
+    /// Auto mode: every dated listing on the page, the chosen one first.
+    pub listings: Vec<Listing>,
+    /// Whether to offer a `[[feeds]]` snippet (a bare URL, not a configured feed).
+    pub offer_snippet: bool,
+}
+
+/// Fetch and extract one feed's page.
+pub async fn preview(
+    fetcher: &Fetcher,
+    feed: &FeedConfig,
+    now: DateTime<Utc>,
+    offer_snippet: bool,
+) -> Result<Preview, FeedError> {
+    let page = fetch_page(fetcher, feed).await?;
+    let ctx = DateContext {
+        tz: feed.timezone,
+        now,
+    };
+    let feed_for_parse = feed.clone();
+    tokio::task::spawn_blocking(move || {
+        let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
+        let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
+        let (mode, items, listings) = match &feed_for_parse.select {
+            Some(select) => (
+                "selector",
+                extract::select::extract(&decoded.text, &page.final_url, select, &ctx),
+                Vec::new(),
+            ),
+            None => {
+                let found = auto::extract(&decoded.text, &page.final_url, &ctx);
+                let items = found.best().map(|l| l.items.clone()).unwrap_or_default();
+                ("auto", items, found.listings)
+            }
+        };
+        Preview {
+            feed: feed_for_parse,
+            final_url: page.final_url,
+            encoding: decoded.encoding.name(),
+            mode,
+            items,
+            listings,
+            offer_snippet,
+        }
+    })
+    .await
+    .map_err(|e| FeedError::Extract(e.to_string()))
+}
+
+fn placement_words(placement: Placement) -> &'static str {
+    match placement {
+        Placement::Inside => "inside each item",
+        Placement::Before => "on the line before each headline (or a day header above)",
+        Placement::After => "on the line after each headline",
+    }
+}
+
+fn local_date(item: &Item) -> String {
+    item.published
+        .map(|at| at.format("%Y-%m-%d %H:%M %:z").to_string())
+        .unwrap_or_else(|| "(undated)".to_string())
+}
+
+/// A `[[feeds]]` entry that reproduces the chosen listing in selector mode.
+pub fn snippet(preview: &Preview) -> Option<String> {
+    let listing = preview.listings.first()?;
+    let feed = &preview.feed;
+    let mut text = String::new();
+    let _ = writeln!(text, "[[feeds]]");
+    let _ = writeln!(text, "id = {:?}", feed.id);
+    let _ = writeln!(text, "url = {:?}", feed.url.as_str());
+    let _ = writeln!(text, "timezone = {:?}", feed.timezone.name());
+    let _ = writeln!(text);
+    let _ = writeln!(text, "[feeds.select]");
+    let _ = writeln!(text, "item = {:?}", listing.selectors.item);
+    if let Some(title) = &listing.selectors.title {
+        let _ = writeln!(text, "title = {title:?}");
+        let _ = writeln!(text, "link = {:?}", format!("{title}@href"));
+    }
+    match (&listing.selectors.date, listing.placement) {
+        (Some(date), _) => {
+            let _ = writeln!(text, "date = {date:?}");
+        }
+        (None, Placement::Before) => {
+            let _ = writeln!(
+                text,
+                "# no `date`: each item takes the nearest date before it"
+            );
+        }
+        (None, _) => {
+            let _ = writeln!(
+                text,
+                "# no `date` selector could be inferred; without one, each item takes the date inside it or the nearest before it"
+            );
+        }
+    }
+    Some(text)
+}
+
+/// The table and explanation a person reads.
+pub fn render_text(preview: &Preview) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({} mode, decoded as {})",
+        preview.final_url, preview.mode, preview.encoding
+    );
+    if let Some(listing) = preview.listings.first() {
+        let _ = writeln!(
+            out,
+            "chosen listing: {} dated items of {} headlines, dates {}; item selector {:?}",
+            listing.items.len(),
+            listing.candidates,
+            placement_words(listing.placement),
+            listing.selectors.item
+        );
+    }
+    let _ = writeln!(out);
+    let width = preview
+        .items
+        .iter()
+        .map(|i| i.title.width())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for item in &preview.items {
+        let title = truncate_to_width(&item.title, width);
+        let pad = width.saturating_sub(title.width());
+        let link = item.link.as_ref().map_or("", url::Url::as_str);
+        let _ = writeln!(
+            out,
+            "{}  {}{}  {}",
+            local_date(item),
+            title,
+            " ".repeat(pad),
+            link
+        );
+    }
+    let _ = writeln!(out, "\n{} items", preview.items.len());
+    if preview.listings.len() > 1 {
+        let _ = writeln!(out, "\nother dated listings on the page:");
+        for listing in &preview.listings[1..] {
+            let first = listing.items.first().map_or("", |i| i.title.as_str());
+            let _ = writeln!(
+                out,
+                "  {} dated items of {} ({:?}), first: {}",
+                listing.items.len(),
+                listing.candidates,
+                listing.selectors.item,
+                truncate_to_width(first, 50)
+            );
+        }
+    }
+    if preview.offer_snippet
+        && let Some(snippet) = snippet(preview)
+    {
+        let _ = writeln!(
+            out,
+            "\nto reproduce it with selectors, add to config.toml:\n\n{snippet}"
+        );
+    }
+    out
+}
+
+fn truncate_to_width(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + c.to_string().width() + 1 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+pub fn render_json(preview: &Preview) -> serde_json::Value {
+    let item_json = |item: &Item| {
+        json!({
+            "title": item.title,
+            "link": item.link.as_ref().map(url::Url::as_str),
+            "date": item.published.map(|at| at.to_rfc3339()),
+        })
+    };
+    let listing_json = |listing: &Listing| {
+        json!({
+            "items": listing.items.len(),
+            "candidates": listing.candidates,
+            "placement": format!("{:?}", listing.placement).to_lowercase(),
+            "selectors": {
+                "item": listing.selectors.item,
+                "title": listing.selectors.title,
+                "date": listing.selectors.date,
+            },
+            "score": listing.score,
+        })
+    };
+    json!({
+        "url": preview.feed.url.as_str(),
+        "final_url": preview.final_url.as_str(),
+        "mode": preview.mode,
+        "encoding": preview.encoding,
+        "timezone": preview.feed.timezone.name(),
+        "items": preview.items.iter().map(item_json).collect::<Vec<_>>(),
+        "listing": preview.listings.first().map(listing_json),
+        "alternatives": preview.listings.iter().skip(1).map(listing_json).collect::<Vec<_>>(),
+        "snippet": if preview.offer_snippet { snippet(preview) } else { None },
+    })
+}
