@@ -1,23 +1,34 @@
-//! One run: every selected feed through fetch → decode → extract → write, each feed's outcome
-//! kept as data so that one failing site never stops the others.
+//! One run: every selected feed through fetch → decode → extract → store → write → publish, each
+//! feed's outcome kept as data so that one failing site never stops the others.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
+use url::Url;
 
 use crate::config::{Config, FeedConfig};
 use crate::dates::DateContext;
 use crate::decode;
 use crate::extract::{self, Item};
-use crate::fetch::{FetchError, Fetcher, Page, Request};
+use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
+use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Written};
+use crate::store::{Opened, SeenItem, Store, StoreError, StoredItem};
 use crate::write::{self, Entry, FeedMeta};
 
-#[derive(Debug, Clone, Default)]
+/// A page that used to give at least this many items and now gives under a quarter of them has
+/// most likely changed its layout; publishing the remainder would look like mass deletion.
+const SHRINK_GUARD_MIN: i64 = 8;
+
+/// Called as each feed finishes, for progress display.
+pub type Progress = Arc<dyn Fn(&FeedReport) + Send + Sync>;
+
+#[derive(Clone, Default)]
 pub struct BuildOptions {
     /// Overrides `site.out_dir`.
     pub out_dir: Option<PathBuf>,
@@ -25,6 +36,7 @@ pub struct BuildOptions {
     pub only: Vec<String>,
     /// The run's clock; the real one when `None`.
     pub now: Option<DateTime<Utc>>,
+    pub progress: Option<Progress>,
 }
 
 /// Why a run could not start at all.
@@ -34,21 +46,35 @@ pub enum BuildError {
     UnknownFeed(String),
     #[error(transparent)]
     Output(#[from] PublishError),
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    #[error(transparent)]
+    State(#[from] StoreError),
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] FetchError),
 }
 
-/// Why one feed was not built. Its published files stay as they were.
+/// Why one feed was not built. Its published files and its state stay as they were.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("fetching {url}: {source}")]
     Fetch { url: String, source: FetchError },
     #[error("no dated headlines found on {url}{hint}")]
     NoItems { url: String, hint: String },
+    #[error(
+        "{url} gave {found} items where it gave {before} last time; the page layout has probably changed, so the published feed is kept"
+    )]
+    Shrunk {
+        url: String,
+        found: usize,
+        before: i64,
+    },
     #[error("extraction failed: {0}")]
     Extract(String),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    State(#[from] StoreError),
 }
 
 #[derive(Debug)]
@@ -60,14 +86,21 @@ pub struct FeedReport {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedBuilt {
+    /// Items in the published feed.
     pub items: usize,
-    pub undated: usize,
+    /// Items seen for the first time in this run.
+    pub new: usize,
+    /// Whether any published file changed.
     pub changed: bool,
+    /// The server answered 304: nothing was parsed.
+    pub not_modified: bool,
 }
 
 #[derive(Debug)]
 pub struct BuildReport {
     pub feeds: Vec<FeedReport>,
+    /// Things the operator should know that did not fail a feed.
+    pub warnings: Vec<String>,
 }
 
 impl BuildReport {
@@ -76,6 +109,15 @@ impl BuildReport {
             .iter()
             .filter_map(|f| f.result.as_ref().err().map(|e| (f.id.as_str(), e)))
     }
+}
+
+/// What every feed of a run shares.
+struct Run {
+    fetcher: Fetcher,
+    output: OutputDir,
+    store: Mutex<Store>,
+    base_url: Url,
+    now: DateTime<Utc>,
 }
 
 /// Run every selected feed and publish what succeeds.
@@ -89,9 +131,26 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .out_dir
         .clone()
         .unwrap_or_else(|| config.site.out_dir.clone());
-    let output = Arc::new(OutputDir::open(&out_dir)?);
-    let fetcher = Arc::new(Fetcher::new(config.fetch)?);
-    let now = options.now.unwrap_or_else(Utc::now);
+    let output = OutputDir::open(&out_dir)?;
+    // Held until the run ends; the OS drops it if the process dies, so it never goes stale.
+    let _lock = StateLock::acquire(&config.site.state)?;
+    output.remove_leftovers()?;
+    let (store, opened) = Store::open(&config.site.state)?;
+    let mut warnings = Vec::new();
+    if let Opened::MovedAside { to, reason } = opened {
+        warnings.push(format!(
+            "state file {} was unreadable ({reason}); it was moved aside to {} and a new one started; feed histories are recovered from the published feeds",
+            config.site.state.display(),
+            to.display()
+        ));
+    }
+    let run = Arc::new(Run {
+        fetcher: Fetcher::new(config.fetch)?,
+        output,
+        store: Mutex::new(store),
+        base_url: config.site.base_url.clone(),
+        now: options.now.unwrap_or_else(Utc::now),
+    });
 
     let selected: Vec<&FeedConfig> = config
         .feeds
@@ -99,18 +158,29 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .filter(|f| options.only.is_empty() || options.only.contains(&f.id))
         .collect();
     let runs = selected.iter().map(|feed| {
-        let fetcher = fetcher.clone();
-        let output = output.clone();
-        let config = config.clone();
+        let run = run.clone();
         let feed = (*feed).clone();
+        let progress = options.progress.clone();
         async move {
             let started = Instant::now();
-            let result = build_feed(&config, &feed, &fetcher, &output, now).await;
-            FeedReport {
+            let result = build_feed(&run, &feed).await;
+            if let Err(error) = &result {
+                let store = run.store.lock().expect("store lock");
+                if let Err(e) =
+                    store.record_failure(&feed.id, run.now.timestamp(), &error.to_string())
+                {
+                    tracing::warn!("feed {}: cannot record the failure: {e}", feed.id);
+                }
+            }
+            let report = FeedReport {
                 id: feed.id.clone(),
                 elapsed: started.elapsed(),
                 result,
+            };
+            if let Some(progress) = &progress {
+                progress(&report);
             }
+            report
         }
     });
     // The fetcher bounds requests in flight; this bounds pages held in memory at once.
@@ -120,39 +190,141 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .await;
     let order = |id: &str| selected.iter().position(|f| f.id == id);
     feeds.sort_by_key(|r| order(&r.id));
-    Ok(BuildReport { feeds })
+    Ok(BuildReport { feeds, warnings })
 }
 
-async fn build_feed(
-    config: &Config,
-    feed: &FeedConfig,
-    fetcher: &Fetcher,
-    output: &OutputDir,
-    now: DateTime<Utc>,
-) -> Result<FeedBuilt, FeedError> {
-    let page = fetch_page(fetcher, feed).await?;
-    let ctx = DateContext {
-        tz: feed.timezone,
-        now,
+async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError> {
+    let now = run.now.timestamp();
+    let url = feed.url.to_string();
+    let (validators, health) = {
+        let mut store = run.store.lock().expect("store lock");
+        seed_from_published(&mut store, &run.output, feed, now)?;
+        // Validators without stored items would turn a 304 into an empty feed.
+        let validators = if store.has_items(&feed.id)? {
+            store.validators(&url)?
+        } else {
+            Validators::default()
+        };
+        (validators, store.health(&feed.id)?)
     };
-    let feed_for_parse = feed.clone();
-    let items = tokio::task::spawn_blocking(move || extract_page(&page, &feed_for_parse, &ctx))
+    let mut request = Request::for_feed(feed);
+    request.validators = validators;
+    let fetched = run
+        .fetcher
+        .fetch(&request)
         .await
-        .map_err(|e| FeedError::Extract(e.to_string()))??;
-    let entries = entries_for(feed, items);
-    let meta = feed_meta(config, feed, &entries, now);
-    publish_feed(output, feed, &meta, &entries)
+        .map_err(|source| FeedError::Fetch {
+            url: url.clone(),
+            source,
+        })?;
+
+    let (count, new, not_modified) = match fetched {
+        Fetched::NotModified => (None, 0, true),
+        Fetched::Page(page) => {
+            let ctx = DateContext {
+                tz: feed.timezone,
+                now: run.now,
+            };
+            let parse_feed = feed.clone();
+            let page_validators = Validators {
+                etag: page.etag.clone(),
+                last_modified: page.last_modified.clone(),
+            };
+            let items = tokio::task::spawn_blocking(move || extract_page(&page, &parse_feed, &ctx))
+                .await
+                .map_err(|e| FeedError::Extract(e.to_string()))??;
+            if let Some(before) = health.last_count
+                && before >= SHRINK_GUARD_MIN
+                && (items.len() as i64) * 4 < before
+            {
+                return Err(FeedError::Shrunk {
+                    url,
+                    found: items.len(),
+                    before,
+                });
+            }
+            let seen = seen_items(feed, &items);
+            let mut store = run.store.lock().expect("store lock");
+            let new = store.merge(&feed.id, &seen, now)?;
+            store.save_validators(&url, &page_validators)?;
+            (Some(items.len()), new, false)
+        }
+    };
+
+    let (entries, changed_at) = {
+        let store = run.store.lock().expect("store lock");
+        let stored = store.recent(&feed.id, feed.max_items)?;
+        let entries = entries_from(&stored, feed.timezone);
+        let hash = content_hash(&entries);
+        // The feed's date is when its content last changed, so an unchanged feed keeps its bytes.
+        let changed_at = match (&health.content_hash, health.changed_at) {
+            (Some(old), Some(at)) if *old == hash => at,
+            _ => now,
+        };
+        store.record_success(&feed.id, now, &hash, changed_at, count)?;
+        (entries, changed_at)
+    };
+    let updated = feed
+        .timezone
+        .timestamp_opt(changed_at, 0)
+        .single()
+        .unwrap_or_else(|| run.now.with_timezone(&feed.timezone));
+    let meta = feed_meta(&run.base_url, feed, updated);
+    let changed = publish_feed(&run.output, feed, &meta, &entries)?;
+    Ok(FeedBuilt {
+        items: entries.len(),
+        new,
+        changed,
+        not_modified,
+    })
 }
 
-/// Fetch a feed's listing page.
+/// A feed the store knows nothing of (a first run after an upgrade, or a state file moved aside)
+/// starts from what it already published, so no subscriber loses an item.
+fn seed_from_published(
+    store: &mut Store,
+    output: &OutputDir,
+    feed: &FeedConfig,
+    now: i64,
+) -> Result<(), FeedError> {
+    if store.has_items(&feed.id)? {
+        return Ok(());
+    }
+    let Some(bytes) = output.read(&format!("{}.atom", feed.id)) else {
+        return Ok(());
+    };
+    let published = write::read_atom(&bytes);
+    if published.is_empty() {
+        return Ok(());
+    }
+    let seen: Vec<SeenItem> = published
+        .into_iter()
+        .map(|entry| SeenItem {
+            id: entry.id,
+            title: entry.title,
+            link: entry.link.map(|l| l.to_string()),
+            published: entry.published.map(|at| at.timestamp()),
+        })
+        .collect();
+    store.merge(&feed.id, &seen, now)?;
+    Ok(())
+}
+
+/// Fetch a feed's listing page, unconditionally.
 pub async fn fetch_page(fetcher: &Fetcher, feed: &FeedConfig) -> Result<Page, FeedError> {
-    fetcher
+    let fetched = fetcher
         .fetch(&Request::for_feed(feed))
         .await
         .map_err(|source| FeedError::Fetch {
             url: feed.url.to_string(),
             source,
-        })
+        })?;
+    match fetched {
+        Fetched::Page(page) => Ok(*page),
+        Fetched::NotModified => Err(FeedError::Extract(
+            "the server answered 304 Not Modified to a request without validators".into(),
+        )),
+    }
 }
 
 /// Decode and extract one fetched page. Synchronous: run it off the async threads.
@@ -190,23 +362,56 @@ pub fn extract_page(
     Ok(items)
 }
 
-/// Items as published: stable ids, newest first, at most `max_items`.
-fn entries_for(feed: &FeedConfig, items: Vec<Item>) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = items
-        .into_iter()
+/// This run's items with their stable ids and canonical links.
+fn seen_items(feed: &FeedConfig, items: &[Item]) -> Vec<SeenItem> {
+    items
+        .iter()
         .map(|item| {
             let link = item.link.as_ref().map(extract::text::canonical_link);
-            Entry {
+            SeenItem {
                 id: entry_id(&feed.id, &item.title, link.as_ref(), item.published),
-                title: item.title,
-                link,
-                published: item.published,
+                title: item.title.clone(),
+                link: link.map(|l| l.to_string()),
+                published: item.published.map(|at| at.timestamp()),
             }
+        })
+        .collect()
+}
+
+/// Stored items as published, in the feed's zone; undated ones carry their first-seen instant.
+fn entries_from(stored: &[StoredItem], tz: Tz) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = stored
+        .iter()
+        .map(|item| Entry {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            link: item.link.as_deref().and_then(|l| Url::parse(l).ok()),
+            published: tz.timestamp_opt(item.date(), 0).single(),
         })
         .collect();
     write::sort_entries(&mut entries);
-    entries.truncate(feed.max_items);
     entries
+}
+
+/// A fingerprint of what a reader sees, to tell a changed feed from a re-run.
+fn content_hash(entries: &[Entry]) -> String {
+    let mut hash = Sha256::new();
+    for entry in entries {
+        for part in [
+            entry.id.as_str(),
+            entry.title.as_str(),
+            entry.link.as_ref().map_or("", Url::as_str),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.update(entry.published.map_or(0, |at| at.timestamp()).to_be_bytes());
+    }
+    hash.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The canonical link identifies an article, so an edited title keeps its id. An item without a
@@ -214,8 +419,8 @@ fn entries_for(feed: &FeedConfig, items: Vec<Item>) -> Vec<Entry> {
 pub fn entry_id(
     feed_id: &str,
     title: &str,
-    link: Option<&url::Url>,
-    published: Option<DateTime<chrono_tz::Tz>>,
+    link: Option<&Url>,
+    published: Option<DateTime<Tz>>,
 ) -> String {
     match link {
         Some(link) => link.to_string(),
@@ -233,21 +438,9 @@ pub fn entry_id(
     }
 }
 
-fn feed_meta(
-    config: &Config,
-    feed: &FeedConfig,
-    entries: &[Entry],
-    now: DateTime<Utc>,
-) -> FeedMeta {
-    let base = &config.site.base_url;
+fn feed_meta(base: &Url, feed: &FeedConfig, updated: DateTime<Tz>) -> FeedMeta {
     let join = |name: String| base.join(&name).expect("feed ids are safe path segments");
     let host = feed.url.host_str().unwrap_or("local file").to_string();
-    // Without a history, the newest headline is when the content last changed.
-    let updated = entries
-        .iter()
-        .filter_map(|e| e.published)
-        .max()
-        .unwrap_or_else(|| now.with_timezone(&feed.timezone));
     FeedMeta {
         id: feed.id.clone(),
         title: feed.title.clone().unwrap_or_else(|| host.clone()),
@@ -261,12 +454,13 @@ fn feed_meta(
     }
 }
 
+/// Write both files; whether either changed.
 fn publish_feed(
     output: &OutputDir,
     feed: &FeedConfig,
     meta: &FeedMeta,
     entries: &[Entry],
-) -> Result<FeedBuilt, FeedError> {
+) -> Result<bool, FeedError> {
     let rss = write::rss(meta, entries);
     let atom = write::atom(meta, entries);
     let mut changed = false;
@@ -276,9 +470,5 @@ fn publish_feed(
     ] {
         changed |= output.publish(&name, &bytes)? == Written::Changed;
     }
-    Ok(FeedBuilt {
-        items: entries.len(),
-        undated: entries.iter().filter(|e| e.published.is_none()).count(),
-        changed,
-    })
+    Ok(changed)
 }

@@ -71,6 +71,8 @@ pub struct FeedConfig {
     pub user_agent: String,
     pub timeout: Duration,
     pub max_body_bytes: u64,
+    /// Fetch robots.txt and skip pages it disallows.
+    pub respect_robots: bool,
     pub select: Option<SelectConfig>,
 }
 
@@ -103,6 +105,7 @@ impl FeedConfig {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            respect_robots: false,
             select: None,
         }
     }
@@ -181,6 +184,7 @@ struct RawDefaults {
     user_agent: Option<Spanned<String>>,
     timeout_secs: Option<Spanned<f64>>,
     max_body_bytes: Option<Spanned<i64>>,
+    respect_robots: Option<bool>,
     concurrency: Option<Spanned<i64>>,
     per_host: Option<Spanned<i64>>,
 }
@@ -197,6 +201,7 @@ struct RawFeed {
     user_agent: Option<Spanned<String>>,
     timeout_secs: Option<Spanned<f64>>,
     max_body_bytes: Option<Spanned<i64>>,
+    respect_robots: Option<bool>,
     select: Option<RawSelect>,
 }
 
@@ -564,6 +569,10 @@ impl<'t> Checker<'t> {
             user_agent,
             timeout,
             max_body_bytes,
+            respect_robots: raw
+                .respect_robots
+                .or(defaults.respect_robots)
+                .unwrap_or(false),
             select,
         })
     }

@@ -15,6 +15,14 @@ use url::Url;
 use crate::config::FetchLimits;
 
 pub const MAX_REDIRECTS: usize = 10;
+/// Attempts after the first, for timeouts, 408, 429 and 5xx.
+pub const MAX_RETRIES: u32 = 2;
+/// The first back-off; each retry doubles it, with jitter.
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest a `Retry-After` is waited for; a site asking for more fails this run instead.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+/// The token matched against `User-agent:` lines in robots.txt.
+pub const ROBOTS_AGENT: &str = "dateline";
 
 /// A fetched page, as the extractor needs it.
 #[derive(Debug, Clone)]
@@ -29,6 +37,13 @@ pub struct Page {
     pub last_modified: Option<String>,
 }
 
+/// What a server said about a page's version, for a conditional GET next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 /// How one request is made; per feed, from its config.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -36,6 +51,16 @@ pub struct Request {
     pub user_agent: String,
     pub timeout: Duration,
     pub max_body_bytes: u64,
+    /// Sent as `If-None-Match` / `If-Modified-Since`.
+    pub validators: Validators,
+    pub respect_robots: bool,
+}
+
+/// A page, or the server's word that it has not changed since the validators.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    Page(Box<Page>),
+    NotModified,
 }
 
 impl Request {
@@ -45,6 +70,8 @@ impl Request {
             user_agent: feed.user_agent.clone(),
             timeout: feed.timeout,
             max_body_bytes: feed.max_body_bytes,
+            validators: Validators::default(),
+            respect_robots: feed.respect_robots,
         }
     }
 }
@@ -53,11 +80,18 @@ impl Request {
 pub enum FetchError {
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error("HTTP {status}{}", reason.map(|r| format!(" {r}")).unwrap_or_default())]
+    #[error(
+        "HTTP {status}{}{}",
+        reason.map(|r| format!(" {r}")).unwrap_or_default(),
+        retry_after.map(|d| format!(" (asked to retry after {}s)", d.as_secs())).unwrap_or_default()
+    )]
     Status {
         status: u16,
         reason: Option<&'static str>,
+        retry_after: Option<Duration>,
     },
+    #[error("disallowed by {0}")]
+    Robots(String),
     #[error("too many redirects (more than {MAX_REDIRECTS})")]
     TooManyRedirects,
     #[error("body larger than the {limit}-byte cap")]
@@ -75,12 +109,17 @@ pub enum FetchError {
     Other(String),
 }
 
+/// An origin's robots.txt rules, fetched at most once; `None` allows everything.
+type RobotsCell = tokio::sync::OnceCell<Option<Arc<texting_robots::Robot>>>;
+
 /// One client and the limits every request goes through.
 pub struct Fetcher {
     client: reqwest::Client,
     global: Arc<Semaphore>,
     per_host_limit: usize,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// robots.txt rules per origin, fetched once per run.
+    robots: Mutex<HashMap<String, Arc<RobotsCell>>>,
 }
 
 impl Fetcher {
@@ -98,6 +137,7 @@ impl Fetcher {
             global: Arc::new(Semaphore::new(limits.concurrency)),
             per_host_limit: limits.per_host,
             per_host: Mutex::new(HashMap::new()),
+            robots: Mutex::new(HashMap::new()),
         })
     }
 
@@ -109,37 +149,116 @@ impl Fetcher {
             .clone()
     }
 
-    /// Fetch one page within the limits.
-    pub async fn fetch(&self, request: &Request) -> Result<Page, FetchError> {
+    /// Fetch one page within the limits, retrying what may pass (timeouts, 408, 429, 5xx) with
+    /// doubling, jittered back-off, and `Retry-After` honoured up to [`RETRY_AFTER_CAP`].
+    pub async fn fetch(&self, request: &Request) -> Result<Fetched, FetchError> {
         if request.url.scheme() == "file" {
-            return read_file(request).await;
+            return read_file(request)
+                .await
+                .map(|page| Fetched::Page(Box::new(page)));
+        }
+        if request.respect_robots && !self.robots_allow(request).await {
+            let robots = request
+                .url
+                .join("/robots.txt")
+                .map_or_else(|_| "robots.txt".into(), |u| u.to_string());
+            return Err(FetchError::Robots(robots));
         }
         // Take the host's slot first, so a slow host does not hold global slots while it waits.
         let host = self.host_semaphore(&request.url);
         let _host_permit = host.acquire_owned().await.expect("semaphore never closed");
-        let _permit = self.global.acquire().await.expect("semaphore never closed");
-        tokio::time::timeout(request.timeout, self.fetch_http(request))
-            .await
-            .unwrap_or(Err(FetchError::Timeout(request.timeout)))
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = self.global.acquire().await.expect("semaphore never closed");
+                tokio::time::timeout(request.timeout, self.fetch_http(request))
+                    .await
+                    .unwrap_or(Err(FetchError::Timeout(request.timeout)))
+            };
+            let error = match result {
+                Ok(fetched) => return Ok(fetched),
+                Err(error) => error,
+            };
+            let Some(wait) = retry_delay(&error, attempt) else {
+                return Err(error);
+            };
+            attempt += 1;
+            tracing::info!(url = %request.url, %error, ?wait, attempt, "retrying");
+            tokio::time::sleep(wait).await;
+        }
     }
 
-    async fn fetch_http(&self, request: &Request) -> Result<Page, FetchError> {
-        let response = self
+    /// Whether robots.txt of the request's origin lets this agent fetch it. A missing or
+    /// unreadable robots.txt allows everything; a server error on it allows nothing (RFC 9309).
+    async fn robots_allow(&self, request: &Request) -> bool {
+        let origin = request.url.origin().ascii_serialization();
+        let cell = self
+            .robots
+            .lock()
+            .expect("robots map lock")
+            .entry(origin.clone())
+            .or_default()
+            .clone();
+        let robot = cell
+            .get_or_init(|| async {
+                let url = format!("{origin}/robots.txt");
+                let response = self
+                    .client
+                    .get(&url)
+                    .header(header::USER_AGENT, &request.user_agent)
+                    .timeout(request.timeout)
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_success() => {
+                        let body = r.bytes().await.unwrap_or_default();
+                        texting_robots::Robot::new(ROBOTS_AGENT, &body)
+                            .ok()
+                            .map(Arc::new)
+                    }
+                    Ok(r) if r.status().is_server_error() => {
+                        texting_robots::Robot::new(ROBOTS_AGENT, b"User-agent: *\nDisallow: /")
+                            .ok()
+                            .map(Arc::new)
+                    }
+                    _ => None,
+                }
+            })
+            .await;
+        robot
+            .as_ref()
+            .is_none_or(|r| r.allowed(request.url.as_str()))
+    }
+
+    async fn fetch_http(&self, request: &Request) -> Result<Fetched, FetchError> {
+        let mut builder = self
             .client
             .get(request.url.clone())
             .header(header::USER_AGENT, &request.user_agent)
             .header(
                 header::ACCEPT,
                 "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
-            )
+            );
+        if let Some(etag) = &request.validators.etag {
+            builder = builder.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &request.validators.last_modified {
+            builder = builder.header(header::IF_MODIFIED_SINCE, modified);
+        }
+        let response = builder
             .send()
             .await
             .map_err(|e| classify(e, request.timeout))?;
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 reason: status.canonical_reason(),
+                retry_after: header_text(response.headers(), header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(&v, chrono::Utc::now())),
             });
         }
         let headers = response.headers().clone();
@@ -169,7 +288,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Page {
+        Ok(Fetched::Page(Box::new(Page {
             url: request.url.clone(),
             final_url,
             status: status.as_u16(),
@@ -177,8 +296,47 @@ impl Fetcher {
             body: Bytes::from(body),
             etag: header_text(&headers, header::ETAG),
             last_modified: header_text(&headers, header::LAST_MODIFIED),
-        })
+        })))
     }
+}
+
+/// How long to wait before retrying after `error`, or `None` when it is not worth a retry.
+fn retry_delay(error: &FetchError, attempt: u32) -> Option<Duration> {
+    if attempt >= MAX_RETRIES {
+        return None;
+    }
+    let retryable = match error {
+        FetchError::Timeout(_) => true,
+        FetchError::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+        _ => false,
+    };
+    if !retryable {
+        return None;
+    }
+    if let FetchError::Status {
+        retry_after: Some(wait),
+        ..
+    } = error
+    {
+        return (*wait <= RETRY_AFTER_CAP).then_some(*wait);
+    }
+    // Jitter keeps many feeds on one host from retrying in step.
+    let backoff = RETRY_BASE * 2u32.pow(attempt);
+    Some(backoff.mul_f64(0.75 + fastrand::f64() * 0.5))
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -260,6 +418,61 @@ async fn read_file(request: &Request) -> Result<Page, FetchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2025-08-28T07:48:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 28 Aug 2025 07:48:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 28 Aug 2025 07:40:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn only_passing_failures_are_retried_and_boundedly() {
+        let status = |status, retry_after| FetchError::Status {
+            status,
+            reason: None,
+            retry_after,
+        };
+        assert!(retry_delay(&status(503, None), 0).is_some());
+        assert!(retry_delay(&status(429, None), 1).is_some());
+        assert!(retry_delay(&status(408, None), 0).is_some());
+        assert!(retry_delay(&FetchError::Timeout(Duration::from_secs(1)), 0).is_some());
+        assert!(retry_delay(&status(503, None), MAX_RETRIES).is_none());
+        for no in [
+            status(404, None),
+            status(403, None),
+            FetchError::TooManyRedirects,
+            FetchError::NotHtml("image/png".into()),
+        ] {
+            assert!(retry_delay(&no, 0).is_none(), "{no}");
+        }
+        assert_eq!(
+            retry_delay(&status(429, Some(Duration::from_secs(3))), 0),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_delay(&status(429, Some(Duration::from_secs(3600))), 0),
+            None
+        );
+        let backoff = retry_delay(&status(500, None), 1).unwrap();
+        assert!(
+            backoff >= Duration::from_millis(750) && backoff <= Duration::from_millis(1250),
+            "{backoff:?}"
+        );
+    }
 
     #[test]
     fn markup_types() {

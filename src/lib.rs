@@ -1,7 +1,7 @@
 //! dateline turns financial-news listing pages into RSS 2.0 and Atom 1.0 feeds.
 //!
 //! The modules follow the pipeline they run: [`config`] → [`fetch`] → [`decode`] → [`extract`]
-//! (with [`dates`]) → [`write`] → [`publish`], tied together by [`build`].
+//! (with [`dates`]) → [`store`] → [`write`] → [`publish`], tied together by [`build`].
 
 pub mod build;
 pub mod config;
@@ -9,6 +9,8 @@ pub mod dates;
 pub mod decode;
 pub mod extract;
 pub mod fetch;
+pub mod lock;
 pub mod preview;
 pub mod publish;
+pub mod store;
 pub mod write;

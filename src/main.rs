@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use dateline::build::{BuildOptions, build};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use dateline::build::{BuildOptions, BuildReport, FeedReport, Progress, build};
 use dateline::config::{Config, ConfigError};
 
 /// Exit codes (DESIGN.md): every feed built; nothing could run; some feeds failed.
@@ -117,18 +120,52 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
             timezone,
         } => preview(&cli.config, url, feed, now, json, timezone),
-        Command::Build { out, only, now, .. } => {
+        Command::Build {
+            out,
+            only,
+            now,
+            quiet,
+        } => {
             let config = Config::load(&cli.config)?;
+            let selected = if only.is_empty() {
+                config.feeds.len()
+            } else {
+                only.len()
+            };
+            // People at a terminal see progress and a summary; cron sees nothing on success.
+            let interactive = std::io::stderr().is_terminal() && !quiet;
+            let bar = interactive.then(|| {
+                let bar = indicatif::ProgressBar::new(selected as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} feeds {msg}")
+                        .expect("progress template"),
+                );
+                bar
+            });
+            let progress: Option<Progress> = bar.clone().map(|bar| {
+                Arc::new(move |report: &FeedReport| {
+                    bar.set_message(report.id.clone());
+                    bar.inc(1);
+                }) as Progress
+            });
             let options = BuildOptions {
                 out_dir: out,
                 only,
                 now,
+                progress,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
             let report = runtime.block_on(build(&config, &options))?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+                eprint!("{}", summary_table(&report));
+            }
+            for warning in &report.warnings {
+                tracing::warn!("{warning}");
+            }
             let mut failed = false;
             for (id, error) in report.failures() {
                 eprintln!("error: feed {id}: {error}");
@@ -137,6 +174,46 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(if failed { EXIT_FEEDS_FAILED } else { EXIT_OK })
         }
     }
+}
+
+/// feed, items, new, status, time — for a person at a terminal.
+fn summary_table(report: &BuildReport) -> String {
+    let width = report
+        .feeds
+        .iter()
+        .map(|f| f.id.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:>5}  {:>4}  {:<12}  {:>6}\n",
+        "feed", "items", "new", "status", "time"
+    );
+    for feed in &report.feeds {
+        let (items, new, status) = match &feed.result {
+            Ok(built) => (
+                built.items.to_string(),
+                built.new.to_string(),
+                if built.not_modified {
+                    "not modified"
+                } else if built.changed {
+                    "updated"
+                } else {
+                    "unchanged"
+                },
+            ),
+            Err(_) => ("-".into(), "-".into(), "FAILED"),
+        };
+        out.push_str(&format!(
+            "{:<width$}  {:>5}  {:>4}  {:<12}  {:>5.1}s\n",
+            feed.id,
+            items,
+            new,
+            status,
+            feed.elapsed.as_secs_f64()
+        ));
+    }
+    out
 }
 
 fn preview(

@@ -55,6 +55,30 @@ impl OutputDir {
         &self.root
     }
 
+    /// What is published as `name`, if anything.
+    pub fn read(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(name)).ok()
+    }
+
+    /// Temporary files a killed run left behind; removed while the run's lock is held, so no
+    /// other run is writing them.
+    pub fn remove_leftovers(&self) -> Result<(), PublishError> {
+        let entries = std::fs::read_dir(&self.root).map_err(|source| PublishError::Folder {
+            path: self.root.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = (name.starts_with('.') && name.ends_with(".tmp"))
+                || name.starts_with(".dateline-probe");
+            if ours && entry.path().is_file() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
     /// Publish `bytes` as `name` atomically, unless the file already holds exactly these bytes.
     pub fn publish(&self, name: &str, bytes: &[u8]) -> Result<Written, PublishError> {
         let target = self.root.join(name);

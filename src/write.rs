@@ -158,6 +158,28 @@ pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
     out
 }
 
+/// The entries of an Atom file this tool wrote, to recover a feed's history when its state is
+/// gone. Anything unreadable gives no entries.
+pub fn read_atom(bytes: &[u8]) -> Vec<Entry> {
+    let Ok(feed) = atom::Feed::read_from(bytes) else {
+        return Vec::new();
+    };
+    let tz: Tz = chrono_tz::UTC;
+    feed.entries
+        .into_iter()
+        .map(|entry| Entry {
+            link: entry
+                .links
+                .iter()
+                .find(|l| l.rel == "alternate")
+                .and_then(|l| Url::parse(&l.href).ok()),
+            title: entry.title.value,
+            published: Some(entry.published.unwrap_or(entry.updated).with_timezone(&tz)),
+            id: entry.id,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +243,24 @@ mod tests {
         );
         assert!(!xml.contains("1970"));
         roxmltree::Document::parse(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn published_atom_reads_back() {
+        let entries = vec![entry("A & B", 48), entry("C", 12)];
+        let back = read_atom(&atom(&meta(), &entries));
+        assert_eq!(back.len(), 2);
+        for (got, want) in back.iter().zip(&entries) {
+            assert_eq!(
+                (&got.id, &got.title, &got.link),
+                (&want.id, &want.title, &want.link)
+            );
+            assert_eq!(
+                got.published.unwrap().timestamp(),
+                want.published.unwrap().timestamp()
+            );
+        }
+        assert!(read_atom(b"not xml").is_empty());
     }
 
     #[test]

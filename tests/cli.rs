@@ -321,10 +321,22 @@ fn auto_mode_that_finds_nothing_fails_the_feed_with_a_reason() {
         ),
     );
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &format!("[[feeds]]\nid = \"about\"\nurl = \"{}\"\n", server.url("/about")));
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[feeds]]\nid = \"about\"\nurl = \"{}\"\n",
+            server.url("/about")
+        ),
+    );
     let output = run(&config, &["build", "--now", NOW]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("error: feed about: no dated headlines found on http://127.0.0.1:"), "{stderr}");
-    assert!(!dir.path().join("public/about.xml").exists(), "no empty feed is written");
+    assert!(
+        stderr.contains("error: feed about: no dated headlines found on http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("public/about.xml").exists(),
+        "no empty feed is written"
+    );
 }

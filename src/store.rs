@@ -1,0 +1,561 @@
+//! What is remembered between runs, in SQLite (`site.state`): every item each feed has seen, the
+//! HTTP validators of each page, and each feed's health. The one place state is kept; a shared
+//! database plugs in here later.
+//!
+//! Instants are stored as Unix seconds; the feed's zone is applied when items are published.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::fetch::Validators;
+
+/// The schema, one migration per version; `PRAGMA user_version` says how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: items and page validators.
+    "CREATE TABLE items (
+        feed_id    TEXT NOT NULL,
+        item_id    TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        link       TEXT,
+        published  INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, item_id)
+    );
+    CREATE TABLE pages (
+        url           TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT
+    );",
+    // 2: feed health and the content fingerprint that dates the last change.
+    "CREATE TABLE feeds (
+        feed_id              TEXT PRIMARY KEY,
+        content_hash         TEXT,
+        changed_at           INTEGER,
+        last_success         INTEGER,
+        last_error           TEXT,
+        last_error_at        INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_count           INTEGER
+    );
+    CREATE INDEX items_by_date ON items (feed_id, published);",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state file {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("state file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "state file {} has schema version {found}, newer than this dateline knows ({known}); upgrade dateline",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: usize,
+    },
+}
+
+/// An item as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem {
+    pub id: String,
+    pub title: String,
+    pub link: Option<String>,
+    /// The date the page gave, if any.
+    pub published: Option<i64>,
+    pub first_seen: i64,
+}
+
+impl StoredItem {
+    /// The date a reader sees: the page's, or for an undated item the moment it was first seen.
+    pub fn date(&self) -> i64 {
+        self.published.unwrap_or(self.first_seen)
+    }
+}
+
+/// An item from this run's page, to be merged.
+#[derive(Debug, Clone)]
+pub struct SeenItem {
+    pub id: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedHealth {
+    pub content_hash: Option<String>,
+    pub changed_at: Option<i64>,
+    pub last_success: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    pub consecutive_failures: i64,
+    /// Items the page gave on the last successful fetch.
+    pub last_count: Option<i64>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// How a store was opened: fine, or a corrupt file was moved aside first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    Fine,
+    MovedAside { to: PathBuf, reason: String },
+}
+
+impl Store {
+    /// Open (creating, migrating) the state file. A file that is not a healthy SQLite database
+    /// is renamed aside, never emptied in place, and a new one is started.
+    pub fn open(path: &Path) -> Result<(Store, Opened), StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        match Store::open_checked(path) {
+            Ok(store) => Ok((store, Opened::Fine)),
+            Err(CheckFailure::Corrupt(reason)) => {
+                let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+                let to = path.with_file_name(format!(
+                    "{}.corrupt-{stamp}",
+                    path.file_name()
+                        .map_or("state".into(), |n| n.to_string_lossy())
+                ));
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                    if from.exists() {
+                        let dest = PathBuf::from(format!("{}{suffix}", to.display()));
+                        std::fs::rename(&from, &dest).map_err(|source| StoreError::Io {
+                            path: path.to_path_buf(),
+                            source,
+                        })?;
+                    }
+                }
+                let store = Store::open_checked(path).map_err(|e| match e {
+                    CheckFailure::Corrupt(reason) => StoreError::Io {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::other(reason),
+                    },
+                    CheckFailure::Fatal(e) => e,
+                })?;
+                Ok((store, Opened::MovedAside { to, reason }))
+            }
+            Err(CheckFailure::Fatal(e)) => Err(e),
+        }
+    }
+
+    fn open_checked(path: &Path) -> Result<Store, CheckFailure> {
+        let sqlite = |source| {
+            CheckFailure::Fatal(StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let conn = Connection::open(path).map_err(sqlite)?;
+        // Anything the database itself says about its health means the file cannot be trusted.
+        let health: Result<String, rusqlite::Error> =
+            conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
+        match health {
+            Ok(ok) if ok == "ok" => {}
+            Ok(problem) => return Err(CheckFailure::Corrupt(problem)),
+            Err(e) if is_corruption(&e) => return Err(CheckFailure::Corrupt(e.to_string())),
+            Err(e) => return Err(sqlite(e)),
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate().map_err(CheckFailure::Fatal)?;
+        Ok(store)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.err(e))?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            tx.execute_batch(migration)
+                .and_then(|()| tx.pragma_update(None, "user_version", index as i64 + 1))
+                .and_then(|()| tx.commit())
+                .map_err(|e| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT etag, last_modified FROM pages WHERE url = ?1",
+                [url],
+                |row| {
+                    Ok(Validators {
+                        etag: row.get(0)?,
+                        last_modified: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn save_validators(&self, url: &str, validators: &Validators) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO pages (url, etag, last_modified) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3",
+                params![url, validators.etag, validators.last_modified],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn has_items(&self, feed_id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE feed_id = ?1)",
+                [feed_id],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Record this run's items: new ones are inserted with `now` as first seen; known ones keep
+    /// their id and date (a date never jumps) and take the page's current title and link.
+    /// Returns how many were new.
+    pub fn merge(
+        &mut self,
+        feed_id: &str,
+        items: &[SeenItem],
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        let mut new = 0;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO items (feed_id, item_id, title, link, published, first_seen, last_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (feed_id, item_id) DO NOTHING",
+                )
+                .map_err(sqlite)?;
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE items SET title = ?3, link = ?4, last_seen = ?5
+                     WHERE feed_id = ?1 AND item_id = ?2",
+                )
+                .map_err(sqlite)?;
+            for item in items {
+                let inserted = insert
+                    .execute(params![
+                        feed_id,
+                        item.id,
+                        item.title,
+                        item.link,
+                        item.published,
+                        now
+                    ])
+                    .map_err(sqlite)?;
+                if inserted == 1 {
+                    new += 1;
+                } else {
+                    update
+                        .execute(params![feed_id, item.id, item.title, item.link, now])
+                        .map_err(sqlite)?;
+                }
+            }
+        }
+        tx.commit().map_err(sqlite)?;
+        Ok(new)
+    }
+
+    /// The feed's newest items, newest first (undated ones by when they were first seen), ties
+    /// broken by link then id.
+    pub fn recent(&self, feed_id: &str, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT item_id, title, link, published, first_seen FROM items WHERE feed_id = ?1
+                 ORDER BY COALESCE(published, first_seen) DESC, link, item_id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = query
+            .query_map(params![feed_id, limit as i64], |row| {
+                Ok(StoredItem {
+                    id: row.get(0)?,
+                    title: row.get(1)?,
+                    link: row.get(2)?,
+                    published: row.get(3)?,
+                    first_seen: row.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    pub fn health(&self, feed_id: &str) -> Result<FeedHealth, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
+                        consecutive_failures, last_count FROM feeds WHERE feed_id = ?1",
+                [feed_id],
+                |row| {
+                    Ok(FeedHealth {
+                        content_hash: row.get(0)?,
+                        changed_at: row.get(1)?,
+                        last_success: row.get(2)?,
+                        last_error: row.get(3)?,
+                        last_error_at: row.get(4)?,
+                        consecutive_failures: row.get(5)?,
+                        last_count: row.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A successful build: its content fingerprint, when that content last changed, and how many
+    /// items the page gave (`None` when the page was not modified and not read).
+    pub fn record_success(
+        &self,
+        feed_id: &str,
+        now: i64,
+        content_hash: &str,
+        changed_at: i64,
+        count: Option<usize>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO feeds (feed_id, content_hash, changed_at, last_success, consecutive_failures, last_count)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)
+                 ON CONFLICT (feed_id) DO UPDATE SET content_hash = ?2, changed_at = ?3,
+                    last_success = ?4, consecutive_failures = 0,
+                    last_count = COALESCE(?5, last_count)",
+                params![feed_id, content_hash, changed_at, now, count.map(|c| c as i64)],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn record_failure(&self, feed_id: &str, now: i64, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO feeds (feed_id, last_error, last_error_at, consecutive_failures)
+                 VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (feed_id) DO UPDATE SET last_error = ?2, last_error_at = ?3,
+                    consecutive_failures = consecutive_failures + 1",
+                params![feed_id, error, now],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+}
+
+enum CheckFailure {
+    Corrupt(String),
+    Fatal(StoreError),
+}
+
+fn is_corruption(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, title: &str, published: Option<i64>) -> SeenItem {
+        SeenItem {
+            id: id.into(),
+            title: title.into(),
+            link: Some(id.into()),
+            published,
+        }
+    }
+
+    #[test]
+    fn items_accumulate_keep_ids_and_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, opened) = Store::open(&dir.path().join("s/state.sqlite")).unwrap();
+        assert_eq!(opened, Opened::Fine);
+        assert_eq!(
+            store
+                .merge(
+                    "f",
+                    &[item("a", "A", Some(100)), item("b", "B", None)],
+                    1000
+                )
+                .unwrap(),
+            2
+        );
+        // Later: a's title edited and its date read differently, b still undated, c new.
+        assert_eq!(
+            store
+                .merge(
+                    "f",
+                    &[
+                        item("a", "A edited", Some(160)),
+                        item("b", "B", None),
+                        item("c", "C", Some(50))
+                    ],
+                    2000
+                )
+                .unwrap(),
+            1
+        );
+        let items = store.recent("f", 10).unwrap();
+        let shown: Vec<(&str, &str, i64)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.title.as_str(), i.date()))
+            .collect();
+        assert_eq!(
+            shown,
+            [("b", "B", 1000), ("a", "A edited", 100), ("c", "C", 50)]
+        );
+        assert_eq!(store.recent("f", 2).unwrap().len(), 2);
+        assert!(store.recent("other", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_without_losing_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            // A state file as version 1 left it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO items VALUES ('f', 'a', 'Kept', 'https://e.example/a', 100, 90, 95)",
+                [],
+            )
+            .unwrap();
+        }
+        let (store, _) = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(store.recent("f", 10).unwrap()[0].title, "Kept");
+        store.record_failure("f", 200, "boom").unwrap();
+        assert_eq!(store.health("f").unwrap().consecutive_failures, 1);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_not_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        std::fs::write(
+            &path,
+            b"this is not a database, but somebody's data".repeat(200),
+        )
+        .unwrap();
+        let (store, opened) = Store::open(&path).unwrap();
+        let Opened::MovedAside { to, reason } = opened else {
+            panic!("not moved aside")
+        };
+        assert!(reason.contains("not a database"), "{reason}");
+        assert!(
+            std::fs::read(&to)
+                .unwrap()
+                .starts_with(b"this is not a database")
+        );
+        assert!(!store.has_items("f").unwrap());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(
+            err.to_string().contains("newer than this dateline knows"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn validators_and_health_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        assert_eq!(store.validators("u").unwrap(), Validators::default());
+        let v = Validators {
+            etag: Some("\"abc\"".into()),
+            last_modified: None,
+        };
+        store.save_validators("u", &v).unwrap();
+        assert_eq!(store.validators("u").unwrap(), v);
+        store.record_failure("f", 10, "HTTP 500").unwrap();
+        store.record_failure("f", 20, "HTTP 500").unwrap();
+        store.record_success("f", 30, "h", 30, Some(12)).unwrap();
+        let health = store.health("f").unwrap();
+        assert_eq!(
+            (
+                health.consecutive_failures,
+                health.last_count,
+                health.last_success
+            ),
+            (0, Some(12), Some(30))
+        );
+        store.record_success("f", 40, "h", 30, None).unwrap();
+        assert_eq!(store.health("f").unwrap().last_count, Some(12));
+    }
+}
