@@ -19,6 +19,10 @@ pub struct Route {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub delay: Duration,
+    /// Send the body in chunks without a Content-Length, as streaming servers do.
+    pub chunked: bool,
+    /// Answer 304 to a request whose If-None-Match carries this ETag.
+    pub etag: Option<String>,
 }
 
 impl Route {
@@ -28,6 +32,8 @@ impl Route {
             headers: vec![("content-type".into(), content_type.into())],
             body,
             delay: Duration::ZERO,
+            chunked: false,
+            etag: None,
         }
     }
 
@@ -37,7 +43,14 @@ impl Route {
             headers: vec![("content-type".into(), "text/html".into())],
             body: format!("<html><body>status {status}</body></html>").into_bytes(),
             delay: Duration::ZERO,
+            chunked: false,
+            etag: None,
         }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Route {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 }
 
@@ -46,18 +59,19 @@ impl Route {
 pub struct Seen {
     pub path: String,
     pub headers: HeaderMap,
+    pub at: std::time::Instant,
 }
 
 /// An in-process HTTP server on 127.0.0.1 with its own runtime thread.
 pub struct TestServer {
     pub origin: String,
-    routes: Arc<Mutex<HashMap<String, Route>>>,
+    routes: Arc<Mutex<HashMap<String, Vec<Route>>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
-        let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
+        let routes: Arc<Mutex<HashMap<String, Vec<Route>>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let (tx, rx) = std::sync::mpsc::channel();
         let (routes_srv, seen_srv) = (routes.clone(), seen.clone());
@@ -89,10 +103,16 @@ impl TestServer {
     }
 
     pub fn route(&self, path_and_query: &str, route: Route) {
+        self.sequence(path_and_query, vec![route]);
+    }
+
+    /// Answer with each route in turn; the last one answers every later request.
+    pub fn sequence(&self, path_and_query: &str, routes: Vec<Route>) {
+        assert!(!routes.is_empty());
         self.routes
             .lock()
             .unwrap()
-            .insert(path_and_query.to_string(), route);
+            .insert(path_and_query.to_string(), routes);
     }
 
     pub fn url(&self, path_and_query: &str) -> String {
@@ -106,7 +126,7 @@ impl TestServer {
 
 async fn answer(
     request: Request<Body>,
-    routes: &Mutex<HashMap<String, Route>>,
+    routes: &Mutex<HashMap<String, Vec<Route>>>,
     seen: &Mutex<Vec<Seen>>,
 ) -> Response<Body> {
     let path = request
@@ -117,8 +137,18 @@ async fn answer(
     seen.lock().unwrap().push(Seen {
         path: path.clone(),
         headers: request.headers().clone(),
+        at: std::time::Instant::now(),
     });
-    let route = routes.lock().unwrap().get(&path).cloned();
+    let route = {
+        let mut routes = routes.lock().unwrap();
+        routes.get_mut(&path).map(|list| {
+            if list.len() > 1 {
+                list.remove(0)
+            } else {
+                list[0].clone()
+            }
+        })
+    };
     let Some(route) = route else {
         return Response::builder()
             .status(StatusCode::NOT_FOUND)
@@ -128,9 +158,35 @@ async fn answer(
     if !route.delay.is_zero() {
         tokio::time::sleep(route.delay).await;
     }
+    if let Some(etag) = &route.etag {
+        let matches = request
+            .headers()
+            .get("if-none-match")
+            .is_some_and(|v| v.to_str().unwrap_or("") == etag);
+        if matches {
+            return Response::builder()
+                .status(StatusCode::NOT_MODIFIED)
+                .header("etag", etag)
+                .body(Body::empty())
+                .unwrap();
+        }
+    }
     let mut response = Response::builder().status(route.status);
     for (name, value) in &route.headers {
         response = response.header(name, value);
+    }
+    if let Some(etag) = &route.etag {
+        response = response.header("etag", etag);
+    }
+    if route.chunked {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = route
+            .body
+            .chunks(64 * 1024)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        return response
+            .body(Body::from_stream(futures::stream::iter(chunks)))
+            .unwrap();
     }
     response.body(Body::from(route.body)).unwrap()
 }

@@ -1,0 +1,623 @@
+//! Cron-grade behaviour against a misbehaving local server: every fault gives its exit code and
+//! stderr line, and no previously published item is lost. Then history across runs: items
+//! accumulate, an edited title keeps its id, an undated item keeps its first-seen date, and a run
+//! with nothing new leaves every file's bytes and mtime alone.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, SystemTime};
+
+use common::*;
+
+const NOW: &str = "2025-08-28T16:00:00+08:00";
+
+/// A listing page with these (day-of-month hour, id, title) rows; no date when hour is None.
+fn page(rows: &[(Option<u32>, u32, &str)]) -> Vec<u8> {
+    let items: String = rows
+        .iter()
+        .map(|(hour, id, title)| {
+            let date = hour
+                .map(|h| format!("2025/8/28 {h:02}:00"))
+                .unwrap_or_default();
+            format!("<li><a href=\"/news/{id}\">{title}</a><span class=\"t\">{date}</span></li>\n")
+        })
+        .collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>財經</title></head><body><nav><a href=\"/\">首頁</a></nav><ul class=\"news\">{items}</ul><footer>版權所有</footer></body></html>"
+    )
+    .into_bytes()
+}
+
+fn ten_items() -> Vec<u8> {
+    let titles = [
+        "台積電法說會前夕外資連三買",
+        "鴻海八月營收年增一成二",
+        "聯發科新晶片量產法人上修",
+        "央行理監事會維持利率不變",
+        "新台幣盤中升破三十元",
+        "美債殖利率走低壽險受惠",
+        "航運股集體走揚長榮大漲",
+        "金管會擬放寬投資限制",
+        "半導體設備股受惠擴產",
+        "生技股法說會後股價分歧",
+    ];
+    let rows: Vec<(Option<u32>, u32, &str)> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (Some(15 - i as u32), i as u32 + 1, *t))
+        .collect();
+    page(&rows)
+}
+
+struct Site {
+    server: TestServer,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Site {
+    /// One feed `news` (selector mode) over `/list`, with a short timeout.
+    fn new(extra: &str) -> Site {
+        let server = TestServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        let timeout = if extra.contains("timeout_secs") {
+            ""
+        } else {
+            "timeout_secs = 1\n"
+        };
+        let feed = format!(
+            "[[feeds]]\nid = \"news\"\nurl = \"{}\"\n{timeout}{extra}\n[feeds.select]\nitem = \"ul.news > li\"\ndate = \"span.t\"\n",
+            server.url("/list")
+        );
+        let config = write_config(dir.path(), &feed);
+        Site {
+            server,
+            dir,
+            config,
+        }
+    }
+
+    fn build(&self, now: &str) -> Output {
+        dateline()
+            .arg("--config")
+            .arg(&self.config)
+            .args(["build", "--now", now])
+            .output()
+            .unwrap()
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join("public").join(name)
+    }
+
+    fn items(&self) -> Vec<ReadItem> {
+        let (_, rss) = read_feed(&self.out("news.xml"));
+        let (_, atom) = read_feed(&self.out("news.atom"));
+        assert_eq!(rss.len(), atom.len());
+        atom
+    }
+
+    /// A first good build of ten items, the baseline every fault must not lose.
+    fn baseline(&self) -> Vec<ReadItem> {
+        self.server.route(
+            "/list",
+            Route::page("text/html; charset=utf-8", ten_items()),
+        );
+        let output = self.build(NOW);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let items = self.items();
+        assert_eq!(items.len(), 10);
+        items
+    }
+
+    fn requests(&self) -> usize {
+        self.server
+            .seen()
+            .iter()
+            .filter(|s| s.path == "/list")
+            .count()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Exit 2, one stderr line naming the feed and containing `cause`, and the baseline intact.
+fn assert_feed_failed(site: &Site, output: &Output, cause: &str, baseline: &[ReadItem]) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].starts_with("error: feed news: "), "{text}");
+    assert!(lines[0].contains(cause), "expected {cause:?} in {text}");
+    assert_eq!(site.items(), baseline, "published items changed");
+}
+
+#[test]
+fn slow_response_past_the_timeout() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let mut slow = Route::page("text/html", ten_items());
+    slow.delay = Duration::from_secs(3);
+    site.server.route("/list", slow);
+    let output = site.build(NOW);
+    assert_feed_failed(&site, &output, "timed out after 1s", &baseline);
+}
+
+#[test]
+fn not_found_is_not_retried() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let before = site.requests();
+    site.server.route("/list", Route::status(404));
+    let output = site.build(NOW);
+    assert_feed_failed(&site, &output, "HTTP 404 Not Found", &baseline);
+    assert_eq!(site.requests() - before, 1);
+}
+
+#[test]
+fn server_error_is_retried_then_reported() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let before = site.requests();
+    site.server.route("/list", Route::status(500));
+    let output = site.build(NOW);
+    assert_feed_failed(&site, &output, "HTTP 500 Internal Server Error", &baseline);
+    assert_eq!(site.requests() - before, 3, "one try and two retries");
+}
+
+#[test]
+fn server_error_then_success_is_a_success() {
+    let site = Site::new("");
+    site.server.sequence(
+        "/list",
+        vec![Route::status(500), Route::page("text/html", ten_items())],
+    );
+    let output = site.build(NOW);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        output.stderr.is_empty(),
+        "a recovered retry is not a problem: {}",
+        stderr(&output)
+    );
+    assert_eq!(site.items().len(), 10);
+    assert_eq!(site.requests(), 2);
+}
+
+#[test]
+fn too_many_requests_waits_for_retry_after() {
+    let site = Site::new("timeout_secs = 5");
+    site.server.sequence(
+        "/list",
+        vec![
+            Route::status(429).header("retry-after", "1"),
+            Route::page("text/html", ten_items()),
+        ],
+    );
+    let output = site.build(NOW);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let seen: Vec<_> = site
+        .server
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/list")
+        .collect();
+    assert_eq!(seen.len(), 2);
+    let waited = seen[1].at - seen[0].at;
+    assert!(
+        waited >= Duration::from_millis(950),
+        "retried after {waited:?}"
+    );
+}
+
+#[test]
+fn retry_after_longer_than_the_cap_fails_the_feed_now() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    site.server
+        .route("/list", Route::status(429).header("retry-after", "3600"));
+    let output = site.build(NOW);
+    assert_feed_failed(
+        &site,
+        &output,
+        "HTTP 429 Too Many Requests (asked to retry after 3600s)",
+        &baseline,
+    );
+}
+
+#[test]
+fn redirect_loop() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    site.server
+        .route("/list", Route::status(302).header("location", "/list"));
+    let output = site.build(NOW);
+    assert_feed_failed(&site, &output, "too many redirects", &baseline);
+}
+
+#[test]
+fn fifty_megabyte_body_is_cut_off_while_streaming() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let mut huge = ten_items();
+    huge.resize(50 * 1024 * 1024, b' ');
+    let mut route = Route::page("text/html", huge);
+    route.chunked = true;
+    site.server.route("/list", route);
+    let output = site.build(NOW);
+    assert_feed_failed(
+        &site,
+        &output,
+        "body larger than the 8388608-byte cap",
+        &baseline,
+    );
+}
+
+#[test]
+fn binary_bodies_are_refused() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let noise: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    site.server.route(
+        "/list",
+        Route::page("application/octet-stream", noise.clone()),
+    );
+    let output = site.build(NOW);
+    assert_feed_failed(
+        &site,
+        &output,
+        "not a web page: content type \"application/octet-stream\"",
+        &baseline,
+    );
+    // The same bytes labelled as HTML give nothing to read, and say so.
+    site.server.route("/list", Route::page("text/html", noise));
+    let output = site.build(NOW);
+    assert_feed_failed(&site, &output, "no dated headlines found", &baseline);
+}
+
+#[test]
+fn a_wrong_charset_header_still_gives_the_right_titles() {
+    let site = Site::new("");
+    let html = String::from_utf8(ten_items())
+        .unwrap()
+        .replace("charset=\"utf-8\"", "charset=\"big5\"");
+    let (big5, _, _) = encoding_rs::BIG5.encode(&html);
+    site.server.route(
+        "/list",
+        Route::page("text/html; charset=utf-8", big5.into_owned()),
+    );
+    let output = site.build(NOW);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let items = site.items();
+    assert!(
+        items
+            .iter()
+            .any(|i| i.title == "台積電法說會前夕外資連三買"),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn a_layout_change_to_zero_items_keeps_the_feed() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let redesigned = "<html><body><div class=\"cards\"><div class=\"card\"><a href=\"/n/1\">台積電法說會前夕外資連三買</a></div></div></body></html>";
+    site.server.route(
+        "/list",
+        Route::page("text/html", redesigned.as_bytes().to_vec()),
+    );
+    let output = site.build("2025-08-28T17:00:00+08:00");
+    assert_feed_failed(&site, &output, "no dated headlines found", &baseline);
+}
+
+#[test]
+fn a_page_with_far_fewer_items_than_before_keeps_the_feed() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    site.server.route(
+        "/list",
+        Route::page(
+            "text/html",
+            page(&[(Some(16), 99, "只剩一則新聞的頁面標題")]),
+        ),
+    );
+    let output = site.build("2025-08-28T17:00:00+08:00");
+    assert_feed_failed(
+        &site,
+        &output,
+        "gave 1 items where it gave 10 last time",
+        &baseline,
+    );
+}
+
+#[test]
+fn a_corrupt_state_file_is_moved_aside_and_history_recovered() {
+    let site = Site::new("");
+    let baseline = site.baseline();
+    let state = site.dir.path().join("state/state.sqlite");
+    std::fs::write(&state, b"garbage, not SQLite ".repeat(500)).unwrap();
+    let _ = std::fs::remove_file(site.dir.path().join("state/state.sqlite-wal"));
+    // Only three of the ten are still on the page; the other seven must stay in the feed.
+    site.server.route(
+        "/list",
+        Route::page(
+            "text/html",
+            page(&[
+                (Some(16), 11, "新進一則財經快訊標題"),
+                (Some(15), 1, "台積電法說會前夕外資連三買"),
+                (Some(14), 2, "鴻海八月營收年增一成二"),
+            ]),
+        ),
+    );
+    let output = site.build("2025-08-28T16:30:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("was unreadable") && text.contains("moved aside"),
+        "{text}"
+    );
+    let moved: Vec<_> = std::fs::read_dir(site.dir.path().join("state"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+        .collect();
+    assert!(!moved.is_empty(), "the corrupt file is kept for inspection");
+    let items = site.items();
+    assert_eq!(items.len(), 11);
+    for old in &baseline {
+        let now = items
+            .iter()
+            .find(|i| i.id == old.id)
+            .expect("previously published item kept");
+        assert_eq!(now.date, old.date, "{} changed its date", old.title);
+    }
+}
+
+#[test]
+fn two_builds_at_once_the_second_stops() {
+    let site = Site::new("timeout_secs = 10");
+    site.baseline();
+    let mut slow = Route::page("text/html", ten_items());
+    slow.delay = Duration::from_secs(3);
+    site.server.route("/list", slow);
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("dateline"))
+        .arg("--config")
+        .arg(&site.config)
+        .args(["build", "--now", NOW])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first run is fetching (it holds the lock by then).
+    let started = std::time::Instant::now();
+    while site.requests() < 2 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = site.build(NOW);
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another dateline build is running"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(first.wait().unwrap().success());
+}
+
+/// Every file in the folder, by name.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds: String = (0..40)
+        .map(|i| format!("[[feeds]]\nid = \"f{i}\"\nurl = \"{}\"\n[feeds.select]\nitem = \"ul.news > li\"\ndate = \"span.t\"\n\n", server.url(&format!("/p{i}"))))
+        .collect();
+    let config = write_config(dir.path(), &feeds);
+    let out = dir.path().join("public");
+    let serve = |rows: &[(Option<u32>, u32, &str)]| {
+        for i in 0..40 {
+            server.route(&format!("/p{i}"), Route::page("text/html", page(rows)));
+        }
+    };
+    let build = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("dateline"))
+            .arg("--config")
+            .arg(&config)
+            .args(["build", "--now", NOW])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    serve(&[
+        (Some(15), 1, "舊版本的第一則財經新聞"),
+        (Some(14), 2, "舊版本的第二則財經新聞"),
+    ]);
+    assert!(build().wait().unwrap().success());
+    let old = snapshot(&out);
+    let new_rows = [
+        (Some(16), 3, "新版本多出來的財經新聞"),
+        (Some(15), 1, "舊版本的第一則財經新聞"),
+        (Some(14), 2, "舊版本的第二則財經新聞"),
+    ];
+    serve(&new_rows);
+    let mut killed_midway = 0;
+    for delay_ms in [5, 20, 40, 60, 90, 130, 200] {
+        let mut child = build();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = snapshot(&out);
+        let mut changed = 0;
+        // A kill can leave a hidden temporary file; the published names are never half-written.
+        for (name, bytes) in now.iter().filter(|(name, _)| !name.starts_with('.')) {
+            let before = old.iter().find(|(n, _)| n == name).map(|(_, b)| b);
+            if before != Some(bytes) {
+                changed += 1;
+                // Not the old file: it must be a whole, valid new one.
+                let path = out.join(name);
+                let (_, items) = read_feed(&path);
+                assert_eq!(items.len(), 3, "{name} is neither old nor new");
+            }
+        }
+        if changed > 0 && changed < old.len() {
+            killed_midway += 1;
+        }
+        // Leftovers of the kill are cleaned by the next run, which must succeed.
+        assert!(build().wait().unwrap().success());
+        let healed = snapshot(&out);
+        assert!(healed.iter().all(|(name, _)| !name.starts_with('.')));
+        for (name, _) in &healed {
+            assert_eq!(read_feed(&out.join(name)).1.len(), 3, "{name}");
+        }
+        // Back to the old files for the next kill.
+        for (name, bytes) in &old {
+            std::fs::write(out.join(name), bytes).unwrap();
+        }
+        std::fs::remove_dir_all(dir.path().join("state")).unwrap();
+        serve(&[
+            (Some(15), 1, "舊版本的第一則財經新聞"),
+            (Some(14), 2, "舊版本的第二則財經新聞"),
+        ]);
+        assert!(build().wait().unwrap().success());
+        serve(&new_rows);
+    }
+    eprintln!("kills that landed mid-run: {killed_midway} of 7");
+}
+
+#[test]
+fn history_accumulates_titles_update_in_place_and_undated_items_keep_their_first_seen_date() {
+    let site = Site::new("");
+    let run = |rows: &[(Option<u32>, u32, &str)], now: &str| {
+        site.server
+            .route("/list", Route::page("text/html", page(rows)));
+        let output = site.build(now);
+        assert!(output.status.success(), "{}", stderr(&output));
+        site.items()
+    };
+    // Run 1: three items, one of them undated.
+    let first = run(
+        &[
+            (Some(10), 1, "第一則：台積電法說會前夕外資連三買"),
+            (Some(9), 2, "第二則：鴻海八月營收年增一成二"),
+            (None, 3, "第三則：沒有日期的公告"),
+        ],
+        "2025-08-28T11:00:00+08:00",
+    );
+    assert_eq!(first.len(), 3);
+    let undated = first
+        .iter()
+        .find(|i| i.title.starts_with("第三則"))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        undated.written_date.unwrap().to_rfc3339(),
+        "2025-08-28T11:00:00+08:00"
+    );
+
+    // Run 2: item 1 scrolled off, item 2's title edited, two new items.
+    let second = run(
+        &[
+            (Some(13), 4, "第四則：央行理監事會維持利率不變"),
+            (Some(12), 5, "第五則：新台幣盤中升破三十元"),
+            (Some(9), 2, "第二則（更新）：鴻海八月營收年增一成二"),
+            (None, 3, "第三則：沒有日期的公告"),
+        ],
+        "2025-08-28T13:30:00+08:00",
+    );
+    assert_eq!(second.len(), 5, "items that scrolled off stay: {second:#?}");
+    let edited: Vec<_> = second.iter().filter(|i| i.title.contains("鴻海")).collect();
+    assert_eq!(edited.len(), 1, "an edited title is the same item");
+    assert_eq!(edited[0].title, "第二則（更新）：鴻海八月營收年增一成二");
+    assert_eq!(
+        edited[0].id,
+        first.iter().find(|i| i.title.contains("鴻海")).unwrap().id
+    );
+    let still_undated = second
+        .iter()
+        .find(|i| i.title.starts_with("第三則"))
+        .unwrap();
+    assert_eq!(
+        still_undated.date, undated.date,
+        "the first-seen date sticks"
+    );
+
+    // Run 3: a new item, the rest gone from the page.
+    let third = run(
+        &[(Some(15), 6, "第六則：航運股集體走揚長榮大漲")],
+        "2025-08-28T15:10:00+08:00",
+    );
+    assert_eq!(third.len(), 6);
+    let titles: Vec<&str> = third.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(
+        titles[0], "第六則：航運股集體走揚長榮大漲",
+        "newest first: {titles:?}"
+    );
+}
+
+#[test]
+fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
+    let site = Site::new("");
+    let mut route = Route::page("text/html", ten_items());
+    route.etag = Some("\"v1\"".into());
+    site.server.route("/list", route);
+    assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
+    let files = ["news.xml", "news.atom"];
+    let before: Vec<(Vec<u8>, SystemTime)> = files
+        .iter()
+        .map(|f| {
+            (
+                std::fs::read(site.out(f)).unwrap(),
+                std::fs::metadata(site.out(f)).unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    // A later run (a different clock) where the server answers 304.
+    let output = site.build("2025-08-28T16:20:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+    let last = site
+        .server
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path == "/list")
+        .unwrap();
+    assert_eq!(last.headers.get("if-none-match").unwrap(), "\"v1\"");
+    for (f, (bytes, mtime)) in files.iter().zip(&before) {
+        assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
+        assert_eq!(
+            &std::fs::metadata(site.out(f)).unwrap().modified().unwrap(),
+            mtime,
+            "{f} touched"
+        );
+    }
+    // Unchanged content served again in full (no ETag): still no rewrite; lastBuildDate is the
+    // time of the last change, not of the run.
+    site.server
+        .route("/list", Route::page("text/html", ten_items()));
+    assert!(site.build("2025-08-28T16:40:00+08:00").status.success());
+    let rss = std::fs::read_to_string(site.out("news.xml")).unwrap();
+    assert!(
+        rss.contains("<lastBuildDate>Thu, 28 Aug 2025 16:00:00 +0800</lastBuildDate>"),
+        "{rss}"
+    );
+    assert_eq!(std::fs::read(site.out("news.xml")).unwrap(), before[0].0);
+}
