@@ -101,6 +101,8 @@ pub struct BuildReport {
     pub feeds: Vec<FeedReport>,
     /// Things the operator should know that did not fail a feed.
     pub warnings: Vec<String>,
+    /// The index, OPML or stylesheet could not be written (the feeds were).
+    pub site_error: Option<crate::site::SiteError>,
 }
 
 impl BuildReport {
@@ -190,7 +192,15 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .await;
     let order = |id: &str| selected.iter().position(|f| f.id == id);
     feeds.sort_by_key(|r| order(&r.id));
-    Ok(BuildReport { feeds, warnings })
+    let site_error = {
+        let store = run.store.lock().expect("store lock");
+        crate::site::publish_site(config, &store, &run.output, run.now).err()
+    };
+    Ok(BuildReport {
+        feeds,
+        warnings,
+        site_error,
+    })
 }
 
 async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError> {
@@ -449,6 +459,7 @@ fn feed_meta(base: &Url, feed: &FeedConfig, updated: DateTime<Tz>) -> FeedMeta {
         language: feed.language.clone(),
         rss_url: join(format!("{}.xml", feed.id)),
         atom_url: join(format!("{}.atom", feed.id)),
+        json_url: join(format!("{}.json", feed.id)),
         updated,
         author: host,
     }
@@ -461,12 +472,11 @@ fn publish_feed(
     meta: &FeedMeta,
     entries: &[Entry],
 ) -> Result<bool, FeedError> {
-    let rss = write::rss(meta, entries);
-    let atom = write::atom(meta, entries);
     let mut changed = false;
     for (name, bytes) in [
-        (format!("{}.xml", feed.id), rss),
-        (format!("{}.atom", feed.id), atom),
+        (format!("{}.xml", feed.id), write::rss(meta, entries)),
+        (format!("{}.atom", feed.id), write::atom(meta, entries)),
+        (format!("{}.json", feed.id), write::json_feed(meta, entries)),
     ] {
         changed |= output.publish(&name, &bytes)? == Written::Changed;
     }

@@ -12,5 +12,7 @@ pub mod fetch;
 pub mod lock;
 pub mod preview;
 pub mod publish;
+pub mod serve;
+pub mod site;
 pub mod store;
 pub mod write;

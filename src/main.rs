@@ -54,6 +54,14 @@ enum Command {
     },
     /// Validate the config and report every problem with its line.
     Check,
+    /// Serve the output folder on 127.0.0.1, to look at it in a browser or reader.
+    Serve {
+        #[arg(long, default_value_t = dateline::serve::DEFAULT_PORT)]
+        port: u16,
+        /// The folder to serve (default: site.out_dir from the config).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Fetch one page and show what the extractor finds, without writing anything.
     Preview {
         /// A listing page to read in auto mode (prints a [[feeds]] snippet that reproduces it).
@@ -113,6 +121,25 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => check(&cli.config),
+        Command::Serve { port, out } => {
+            let root = match out {
+                Some(dir) => dir,
+                None => Config::load(&cli.config)?.site.out_dir,
+            };
+            anyhow::ensure!(
+                root.is_dir(),
+                "{} is not a folder: run `dateline build` first",
+                root.display()
+            );
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime
+                .block_on(dateline::serve::serve(root, port))
+                .with_context(|| format!("serving on 127.0.0.1:{port}"))?;
+            Ok(EXIT_OK)
+        }
         Command::Preview {
             url,
             feed,
@@ -169,6 +196,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let mut failed = false;
             for (id, error) in report.failures() {
                 eprintln!("error: feed {id}: {error}");
+                failed = true;
+            }
+            if let Some(error) = &report.site_error {
+                eprintln!("error: site files: {error}");
                 failed = true;
             }
             Ok(if failed { EXIT_FEEDS_FAILED } else { EXIT_OK })

@@ -345,6 +345,33 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// How many items the feed has seen in all.
+    pub fn count(&self, feed_id: &str) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM items WHERE feed_id = ?1",
+                [feed_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The dates (as readers see them) of the feed's items at or after `since`.
+    pub fn dates_since(&self, feed_id: &str, since: i64) -> Result<Vec<i64>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(published, first_seen) AS at FROM items
+                 WHERE feed_id = ?1 AND COALESCE(published, first_seen) >= ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = query
+            .query_map(params![feed_id, since], |row| row.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     pub fn health(&self, feed_id: &str) -> Result<FeedHealth, StoreError> {
         self.conn
             .query_row(

@@ -12,6 +12,24 @@ use crate::extract::text::xml_safe;
 
 pub const GENERATOR: &str = concat!("dateline ", env!("CARGO_PKG_VERSION"));
 
+/// The stylesheet browsers apply to the feeds, next to them in the output folder.
+pub const STYLESHEET: &str = "feed.xsl";
+
+/// Put `<?xml-stylesheet?>` after the XML declaration, so a browser shows a readable page.
+fn with_stylesheet(xml: Vec<u8>) -> Vec<u8> {
+    let pi = format!("\n<?xml-stylesheet type=\"text/xsl\" href=\"{STYLESHEET}\"?>");
+    match xml.windows(2).position(|w| w == b"?>") {
+        Some(end) if xml.starts_with(b"<?xml") => {
+            let mut out = Vec::with_capacity(xml.len() + pi.len());
+            out.extend_from_slice(&xml[..end + 2]);
+            out.extend_from_slice(pi.as_bytes());
+            out.extend_from_slice(&xml[end + 2..]);
+            out
+        }
+        _ => xml,
+    }
+}
+
 /// What a feed says about itself.
 #[derive(Debug, Clone)]
 pub struct FeedMeta {
@@ -25,6 +43,8 @@ pub struct FeedMeta {
     pub rss_url: Url,
     /// The public URL of the Atom file; also the Atom feed's id.
     pub atom_url: Url,
+    /// The public URL of the JSON Feed file.
+    pub json_url: Url,
     /// When the feed's content last changed.
     pub updated: DateTime<Tz>,
     pub author: String,
@@ -93,7 +113,7 @@ pub fn rss(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         .pretty_write_to(Vec::new(), b' ', 2)
         .expect("writing to memory cannot fail");
     out.push(b'\n');
-    out
+    with_stylesheet(out)
 }
 
 pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
@@ -155,6 +175,64 @@ pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         .write_to(Vec::new())
         .expect("writing to memory cannot fail");
     out.push(b'\n');
+    with_stylesheet(out)
+}
+
+/// JSON Feed 1.1.
+pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Author<'a> {
+        name: &'a str,
+        url: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<&'a str>,
+        title: &'a str,
+        /// JSON Feed requires content; until there is a summary, the headline is the content.
+        content_text: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        date_published: Option<String>,
+        language: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Feed<'a> {
+        version: &'static str,
+        title: &'a str,
+        home_page_url: &'a str,
+        feed_url: &'a str,
+        description: &'a str,
+        language: &'a str,
+        authors: Vec<Author<'a>>,
+        items: Vec<Item<'a>>,
+    }
+    let feed = Feed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &meta.title,
+        home_page_url: meta.source_url.as_str(),
+        feed_url: meta.json_url.as_str(),
+        description: &meta.description,
+        language: &meta.language,
+        authors: vec![Author {
+            name: &meta.author,
+            url: meta.source_url.as_str(),
+        }],
+        items: entries
+            .iter()
+            .map(|entry| Item {
+                id: &entry.id,
+                url: entry.link.as_ref().map(Url::as_str),
+                title: &entry.title,
+                content_text: &entry.title,
+                date_published: entry.published.map(|at| at.to_rfc3339()),
+                language: &meta.language,
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain data cannot fail");
+    out.push(b'\n');
     out
 }
 
@@ -195,6 +273,7 @@ mod tests {
             language: "zh-TW".into(),
             rss_url: Url::parse("https://feeds.example.com/intl.xml").unwrap(),
             atom_url: Url::parse("https://feeds.example.com/intl.atom").unwrap(),
+            json_url: Url::parse("https://feeds.example.com/intl.json").unwrap(),
             updated: tz.with_ymd_and_hms(2025, 8, 28, 15, 48, 0).unwrap(),
             author: "www.example.com.tw".into(),
         }
@@ -243,6 +322,37 @@ mod tests {
         );
         assert!(!xml.contains("1970"));
         roxmltree::Document::parse(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn feeds_point_browsers_at_the_stylesheet() {
+        for xml in [
+            rss(&meta(), &[entry("A", 48)]),
+            atom(&meta(), &[entry("A", 48)]),
+        ] {
+            let text = String::from_utf8(xml).unwrap();
+            let decl_end = text.find("?>").unwrap();
+            assert!(
+                text[decl_end..]
+                    .starts_with("?>\n<?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>"),
+                "{text}"
+            );
+            roxmltree::Document::parse(&text).unwrap();
+        }
+    }
+
+    #[test]
+    fn json_feed_has_offsets_and_ids() {
+        let json: serde_json::Value =
+            serde_json::from_slice(&json_feed(&meta(), &[entry("A", 48)])).unwrap();
+        assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
+        assert_eq!(json["feed_url"], "https://feeds.example.com/intl.json");
+        assert_eq!(
+            json["items"][0]["date_published"],
+            "2025-08-28T15:48:00+08:00"
+        );
+        assert_eq!(json["items"][0]["id"], "https://www.example.com.tw/n/48");
+        assert_eq!(json["items"][0]["language"], "zh-TW");
     }
 
     #[test]

@@ -423,6 +423,33 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// A complete file of the second version: feeds with its three items, whole site files.
+fn assert_whole_new_file(path: &Path) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("xml" | "atom") => {
+            assert_eq!(read_feed(path).1.len(), 3, "{name} is neither old nor new")
+        }
+        Some("json") => {
+            let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is half-written: {e}"));
+            assert_eq!(json["items"].as_array().unwrap().len(), 3, "{name}");
+        }
+        Some("html") => assert!(
+            std::fs::read_to_string(path)
+                .unwrap()
+                .trim_end()
+                .ends_with("</html>"),
+            "{name} is half-written"
+        ),
+        Some("opml" | "xsl") => {
+            roxmltree::Document::parse(&std::fs::read_to_string(path).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        _ => assert!(!std::fs::read(path).unwrap().is_empty(), "{name} is empty"),
+    }
+}
+
 #[test]
 fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
     let server = TestServer::start();
@@ -472,9 +499,7 @@ fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
             if before != Some(bytes) {
                 changed += 1;
                 // Not the old file: it must be a whole, valid new one.
-                let path = out.join(name);
-                let (_, items) = read_feed(&path);
-                assert_eq!(items.len(), 3, "{name} is neither old nor new");
+                assert_whole_new_file(&out.join(name));
             }
         }
         if changed > 0 && changed < old.len() {
@@ -485,7 +510,7 @@ fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
         let healed = snapshot(&out);
         assert!(healed.iter().all(|(name, _)| !name.starts_with('.')));
         for (name, _) in &healed {
-            assert_eq!(read_feed(&out.join(name)).1.len(), 3, "{name}");
+            assert_whole_new_file(&out.join(name));
         }
         // Back to the old files for the next kill.
         for (name, bytes) in &old {

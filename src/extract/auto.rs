@@ -176,6 +176,24 @@ pub fn is_headline(text: &str) -> bool {
     if NOT_HEADLINES.contains(&lower.as_str()) {
         return false;
     }
+    // "更多8/27新聞 >>", "More market news »": a label with a little more on it.
+    if text.chars().count() <= 20
+        && [
+            "更多",
+            "看更多",
+            "查看更多",
+            "閱讀更多",
+            "more ",
+            "read more",
+            "see more",
+            "view more",
+            "もっと",
+        ]
+        .iter()
+        .any(|w| lower.starts_with(w))
+    {
+        return false;
+    }
     let chars = text.chars().count();
     if chars > 300 {
         return false;
@@ -188,7 +206,10 @@ pub fn is_headline(text: &str) -> bool {
         .count();
     // A CJK character carries about a word's meaning.
     let weight = wide + words;
-    weight >= 5 && letters * 2 >= chars.saturating_sub(text.matches(' ').count())
+    // Finance headlines carry many figures (`00940除息 配發0.05元 殖利率約5.2%`), but a text
+    // of mostly digits is a price or a code.
+    let non_space = chars.saturating_sub(text.matches(' ').count());
+    weight >= 5 && letters * 10 >= non_space * 3
 }
 
 fn is_wide(c: char) -> bool {
@@ -355,6 +376,7 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         Placement::Before
     };
 
+    let rows_have_own_dates = inside.iter().filter(|atoms| !atoms.is_empty()).count() * 2 > n;
     // Walk the items in order, carrying the last day named (a day header) for time-only rows.
     let mut carry: Option<Stamp> = None;
     let mut items = Vec::new();
@@ -376,8 +398,11 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         let published = match stamp {
             Some(time @ Stamp::TimeOfDay(_)) => resolve(time, carry, ctx),
             Some(stamp) => resolve(stamp, None, ctx),
-            // A row under a day header that prints no time of its own is from that day.
-            None => carry.and_then(|day| resolve(day, None, ctx)),
+            // A row under a day header that prints no time of its own is from that day, in
+            // listings whose rows print no times; where the others do, a row without one is a
+            // "more" link or a paid slot, not news.
+            None if !rows_have_own_dates => carry.and_then(|day| resolve(day, None, ctx)),
+            None => None,
         };
         let candidate = &by_item[k];
         if is_sponsored(candidate.item, candidate.link) {
@@ -423,7 +448,7 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
     })
 }
 
-fn headline_rank(candidate: &Candidate) -> (bool, usize) {
+fn headline_rank(candidate: &Candidate) -> (i32, usize) {
     super::text::headline_rank(candidate.link, &candidate.title)
 }
 
@@ -435,6 +460,11 @@ fn is_sponsored(item: ElementRef, link: ElementRef) -> bool {
         .filter_map(|n| n.value().as_text())
         .map(|t| t.trim().to_lowercase())
         .any(|t| SPONSORED.contains(&t.trim_matches(|c: char| !c.is_alphanumeric())))
+        // rel="sponsored" is how the web itself labels paid links.
+        || link
+            .value()
+            .attr("rel")
+            .is_some_and(|rel| rel.split_whitespace().any(|r| r.eq_ignore_ascii_case("sponsored")))
         || item.value().classes().any(|c| {
             matches!(
                 c.to_ascii_lowercase().as_str(),

@@ -21,6 +21,9 @@ pub struct DateAtom {
     /// Which of its element's attributes it was read from (`datetime`, `title`…), by index;
     /// `None` for shown text.
     pub attribute: Option<u16>,
+    /// Marked up as a date (`<time>`, a `datetime` or named `data-*` attribute): preferred over
+    /// a bare `4:12` that may be a video's length.
+    pub semantic: bool,
 }
 
 impl DateAtom {
@@ -68,16 +71,22 @@ impl Flat {
                                 pos,
                                 stamp,
                                 attribute: u16::try_from(index).ok(),
+                                semantic: name != "title" && name != "content",
                             });
                         }
                     }
                 }
                 Node::Text(text) => {
                     if let Some(stamp) = text_date(text, ctx) {
+                        let in_time = node
+                            .parent()
+                            .and_then(|p| p.value().as_element().map(|e| e.name() == "time"))
+                            .unwrap_or(false);
                         dates.push(DateAtom {
                             pos,
                             stamp,
                             attribute: None,
+                            semantic: in_time,
                         });
                     }
                 }
@@ -135,8 +144,20 @@ impl Flat {
 }
 
 /// The one stamp a group of atoms (an item's, or a gap's) stands for: the first full instant,
-/// else a day with the first time of day after it, else the day, else the time.
+/// else a day with the first time of day after it, else the day, else the time. Atoms marked up
+/// as dates speak first; the rest only when those say nothing.
 pub fn combine(atoms: impl IntoIterator<Item = DateAtom>, tz: Tz) -> Option<Stamp> {
+    let atoms: Vec<DateAtom> = atoms.into_iter().collect();
+    if atoms.iter().any(|a| a.semantic) {
+        let marked = combine_in_order(atoms.iter().filter(|a| a.semantic).copied(), tz);
+        if marked.is_some() {
+            return marked;
+        }
+    }
+    combine_in_order(atoms, tz)
+}
+
+fn combine_in_order(atoms: impl IntoIterator<Item = DateAtom>, tz: Tz) -> Option<Stamp> {
     let mut day = None;
     let mut time = None;
     for atom in atoms {

@@ -104,13 +104,49 @@ fn collect_text(element: ElementRef, out: &mut String) {
     }
 }
 
-/// How strongly a link reads as its item's headline: inside a heading first, then by length.
-/// Both modes pick an item's main link by it, so a snippet from auto mode finds the same titles.
-pub fn headline_rank(link: ElementRef, text: &str) -> (bool, usize) {
-    let in_heading = std::iter::once(link)
+/// How strongly a link reads as its item's headline. Both modes pick an item's main link by it,
+/// so a snippet from auto mode finds the same titles. Signals, strongest first: a heading element
+/// or a class that names a heading; a link kept out of the tab order or hidden from screen
+/// readers is the duplicate beside the real one (a summary or picture link); a class that names a
+/// summary. Ties go to the longer text.
+pub fn headline_rank(link: ElementRef, text: &str) -> (i32, usize) {
+    let near: Vec<ElementRef> = std::iter::once(link)
+        .chain(link.ancestors().take(2).filter_map(ElementRef::wrap))
+        .collect();
+    let mut score = 0;
+    if std::iter::once(link)
         .chain(link.ancestors().take(3).filter_map(ElementRef::wrap))
-        .any(|el| matches!(el.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"));
-    (in_heading, text.chars().count())
+        .any(|el| matches!(el.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+    {
+        score += 2;
+    }
+    let class_says = |words: &[&str]| {
+        near.iter().any(|el| {
+            el.value().classes().any(|class| {
+                let class = class.to_ascii_lowercase();
+                words.iter().any(|w| class.contains(w))
+            })
+        })
+    };
+    if class_says(&["title", "headline", "heading"]) {
+        score += 2;
+    }
+    if class_says(&[
+        "summary",
+        "standfirst",
+        "excerpt",
+        "abstract",
+        "desc",
+        "teaser-text",
+        "intro",
+    ]) {
+        score -= 1;
+    }
+    let value = link.value();
+    if value.attr("tabindex") == Some("-1") || value.attr("aria-hidden") == Some("true") {
+        score -= 2;
+    }
+    (score, text.chars().count())
 }
 
 static HEADINGS: LazyLock<Selector> =

@@ -1,0 +1,361 @@
+//! The files around the feeds: `index.html`, `feeds.opml`, the stylesheet and the XSLT feed view.
+//! Rendered with minijinja from `templates/`; the defaults are compiled in, and a `templates/`
+//! folder next to the config overrides any of them.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use minijinja::value::Serde;
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+use url::Url;
+
+use crate::config::{Config, FeedConfig};
+use crate::publish::{OutputDir, PublishError};
+use crate::store::{Store, StoreError};
+use crate::write::{GENERATOR, STYLESHEET};
+
+/// The templates, by the name of the file each writes.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("index.html", include_str!("../templates/index.html")),
+    ("feeds.opml", include_str!("../templates/feeds.opml")),
+    ("dateline.css", include_str!("../templates/dateline.css")),
+    (STYLESHEET, include_str!("../templates/feed.xsl")),
+];
+
+/// Days in the index's items-per-day chart.
+const CHART_DAYS: i64 = 30;
+const CHART_WIDTH: f64 = 180.0;
+const CHART_HEIGHT: f64 = 36.0;
+/// Headlines shown per feed on the index.
+const LATEST: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("template {name}: {source}")]
+    Template {
+        name: String,
+        source: minijinja::Error,
+    },
+    #[error("reading template {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    State(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+#[derive(Serialize)]
+struct SiteView {
+    title: String,
+    language: String,
+    generator: &'static str,
+}
+
+#[derive(Serialize)]
+struct FeedView {
+    id: String,
+    title: String,
+    language: String,
+    source_url: String,
+    source_host: String,
+    /// Relative, so the folder works under any sub-path.
+    rss: String,
+    atom: String,
+    json: String,
+    /// Absolute, for readers importing the OPML.
+    rss_url: String,
+    item_count: usize,
+    last_change: Option<String>,
+    last_change_iso: Option<String>,
+    latest: Vec<LatestView>,
+    health: HealthView,
+    chart: Chart,
+}
+
+#[derive(Serialize)]
+struct LatestView {
+    title: String,
+    link: String,
+    time: String,
+    iso: String,
+}
+
+#[derive(Serialize)]
+struct HealthView {
+    ok: bool,
+    failures: i64,
+    last_success: Option<String>,
+    last_success_iso: Option<String>,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+    last_error_at_iso: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    days: i64,
+    width: f64,
+    height: f64,
+    max: usize,
+    bars: Vec<Bar>,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    day: String,
+    count: usize,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+/// Render and publish the site files. Unchanged files are left alone, like the feeds.
+pub fn publish_site(
+    config: &Config,
+    store: &Store,
+    output: &OutputDir,
+    now: DateTime<Utc>,
+) -> Result<(), SiteError> {
+    let env = environment(&config.base_dir().join("templates"))?;
+    let site = SiteView {
+        title: config.site.title.clone(),
+        language: config
+            .feeds
+            .first()
+            .map_or_else(|| "en".to_string(), |f| f.language.clone()),
+        generator: GENERATOR,
+    };
+    let feeds = config
+        .feeds
+        .iter()
+        .map(|feed| feed_view(feed, &config.site.base_url, store, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (name, _) in DEFAULTS {
+        let template = env
+            .get_template(name)
+            .map_err(|source| SiteError::Template {
+                name: name.to_string(),
+                source,
+            })?;
+        let mut text = template
+            .render(
+                context! { site => Value::from(Serde(&site)), feeds => Value::from(Serde(&feeds)) },
+            )
+            .map_err(|source| SiteError::Template {
+                name: name.to_string(),
+                source,
+            })?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        output.publish(name, text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The compiled-in templates, each replaced by a file of the same name in `overrides` if any.
+fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
+    let mut env = Environment::new();
+    // HTML escaping is also correct XML escaping, so OPML and XSL are escaped the same way.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".css") {
+            minijinja::AutoEscape::None
+        } else {
+            minijinja::AutoEscape::Html
+        }
+    });
+    // Escape what XML and HTML need (`& < > " '`) and no more, so URLs stay readable.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if *state.auto_escape() != minijinja::AutoEscape::None && !value.is_safe() => {
+            out.write_str(&xml_escape(text)).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    for (name, default) in DEFAULTS {
+        let path = overrides.join(name);
+        let source = if path.is_file() {
+            std::fs::read_to_string(&path).map_err(|source| SiteError::Read { path, source })?
+        } else {
+            default.to_string()
+        };
+        env.add_template_owned(name.to_string(), source)
+            .map_err(|source| SiteError::Template {
+                name: name.to_string(),
+                source,
+            })?;
+    }
+    Ok(env)
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn local(at: i64, tz: Tz) -> Option<(String, String)> {
+    let at = tz.timestamp_opt(at, 0).single()?;
+    Some((at.format("%Y-%m-%d %H:%M").to_string(), at.to_rfc3339()))
+}
+
+fn feed_view(
+    feed: &FeedConfig,
+    base: &Url,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<FeedView, SiteError> {
+    let tz = feed.timezone;
+    let health = store.health(&feed.id)?;
+    let latest = store
+        .recent(&feed.id, LATEST)?
+        .into_iter()
+        .map(|item| {
+            let (time, iso) = local(item.date(), tz).unwrap_or_default();
+            LatestView {
+                link: item.link.clone().unwrap_or_default(),
+                title: item.title,
+                time: time.get(5..).unwrap_or(&time).to_string(),
+                iso,
+            }
+        })
+        .collect();
+    let since = now - Duration::days(CHART_DAYS - 1);
+    let first_day = since.with_timezone(&tz).date_naive();
+    let dates = store.dates_since(
+        &feed.id,
+        tz.from_utc_datetime(&first_day.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .timestamp(),
+    )?;
+    let last_change = health.changed_at.and_then(|at| local(at, tz));
+    let last_success = health.last_success.and_then(|at| local(at, tz));
+    let last_error_at = health.last_error_at.and_then(|at| local(at, tz));
+    Ok(FeedView {
+        id: feed.id.clone(),
+        title: feed
+            .title
+            .clone()
+            .unwrap_or_else(|| feed.url.host_str().unwrap_or("feed").to_string()),
+        language: feed.language.clone(),
+        source_url: feed.url.to_string(),
+        source_host: feed.url.host_str().unwrap_or("local file").to_string(),
+        rss: format!("{}.xml", feed.id),
+        atom: format!("{}.atom", feed.id),
+        json: format!("{}.json", feed.id),
+        rss_url: base
+            .join(&format!("{}.xml", feed.id))
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        item_count: store.count(&feed.id)?.min(feed.max_items),
+        last_change_iso: last_change.as_ref().map(|(_, iso)| iso.clone()),
+        last_change: last_change.map(|(shown, _)| shown),
+        latest,
+        health: HealthView {
+            ok: health.consecutive_failures == 0 && health.last_success.is_some(),
+            failures: health.consecutive_failures,
+            last_success_iso: last_success.as_ref().map(|(_, iso)| iso.clone()),
+            last_success: last_success.map(|(shown, _)| shown),
+            last_error: health.last_error,
+            last_error_at_iso: last_error_at.as_ref().map(|(_, iso)| iso.clone()),
+            last_error_at: last_error_at.map(|(shown, _)| shown),
+        },
+        chart: chart(&dates, first_day, tz),
+    })
+}
+
+/// Bars of items per local day, oldest left, scaled to the busiest day.
+fn chart(dates: &[i64], first_day: NaiveDate, tz: Tz) -> Chart {
+    let mut counts = vec![0usize; CHART_DAYS as usize];
+    for &at in dates {
+        if let Some(day) = tz.timestamp_opt(at, 0).single().map(|d| d.date_naive()) {
+            let index = (day - first_day).num_days();
+            if (0..CHART_DAYS).contains(&index) {
+                counts[index as usize] += 1;
+            }
+        }
+    }
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let slot = CHART_WIDTH / CHART_DAYS as f64;
+    let bars = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            let h = if max == 0 {
+                0.0
+            } else {
+                ((count as f64 / max as f64) * (CHART_HEIGHT - 2.0)).max(if count > 0 {
+                    1.0
+                } else {
+                    0.0
+                })
+            };
+            Bar {
+                day: (first_day + Duration::days(i as i64)).to_string(),
+                count,
+                x: round(i as f64 * slot + 0.5),
+                y: round(CHART_HEIGHT - 1.0 - h),
+                w: round(slot - 1.0),
+                h: round(h),
+            }
+        })
+        .collect();
+    Chart {
+        days: CHART_DAYS,
+        width: CHART_WIDTH,
+        height: CHART_HEIGHT,
+        max,
+        bars,
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_counts_items_per_local_day() {
+        let tz = chrono_tz::Asia::Taipei;
+        let first = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap();
+        let at = |d: u32, h: u32| {
+            tz.with_ymd_and_hms(2025, 8, d, h, 0, 0)
+                .unwrap()
+                .timestamp()
+        };
+        // 00:30 Taipei on the 2nd is still the 1st in UTC; it counts for the 2nd.
+        let chart = chart(
+            &[at(1, 9), at(1, 23), at(2, 0), at(30, 12), at(31, 12)],
+            first,
+            tz,
+        );
+        assert_eq!(chart.bars.len(), 30);
+        assert_eq!(chart.max, 2);
+        let counts: Vec<usize> = chart.bars.iter().map(|b| b.count).collect();
+        assert_eq!((counts[0], counts[1], counts[29]), (2, 1, 1));
+        assert_eq!(
+            counts.iter().sum::<usize>(),
+            4,
+            "the 31st is outside the 30 days"
+        );
+        assert!(chart.bars[0].h > chart.bars[1].h);
+    }
+}
