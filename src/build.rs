@@ -337,37 +337,68 @@ pub async fn fetch_page(fetcher: &Fetcher, feed: &FeedConfig) -> Result<Page, Fe
     }
 }
 
-/// Decode and extract one fetched page. Synchronous: run it off the async threads.
+/// What one page gives: its items, and in auto mode every dated listing found.
+#[derive(Debug)]
+pub struct PageReading {
+    pub items: Vec<Item>,
+    pub listings: Vec<extract::auto::Listing>,
+    pub encoding: &'static encoding_rs::Encoding,
+}
+
+/// Decode and extract one fetched page in the feed's mode. Synchronous: run it off the async
+/// threads. `build` and `preview` both read pages through it.
+pub fn read_page(page: &Page, feed: &FeedConfig, ctx: &DateContext) -> PageReading {
+    let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
+    let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
+    let (items, listings) = match &feed.select {
+        Some(select) => (
+            extract::select::extract(
+                &decoded.text,
+                &page.final_url,
+                decoded.encoding,
+                select,
+                ctx,
+            ),
+            Vec::new(),
+        ),
+        None => {
+            let found =
+                extract::auto::extract(&decoded.text, &page.final_url, decoded.encoding, ctx);
+            let items = found.best().map(|l| l.items.clone()).unwrap_or_default();
+            (items, found.listings)
+        }
+    };
+    PageReading {
+        items,
+        listings,
+        encoding: decoded.encoding,
+    }
+}
+
+/// Why a page gave nothing, for the error line.
+pub fn no_items(page: &Page, feed: &FeedConfig) -> FeedError {
+    let hint = match &feed.select {
+        Some(select) => format!(
+            " (selector {:?} matched no item with a title)",
+            select.item_source
+        ),
+        None => " (auto mode found no repeated, dated links; add a [feeds.select] table)".into(),
+    };
+    FeedError::NoItems {
+        url: page.final_url.to_string(),
+        hint,
+    }
+}
+
+/// The items of one fetched page; none is an error.
 pub fn extract_page(
     page: &Page,
     feed: &FeedConfig,
     ctx: &DateContext,
 ) -> Result<Vec<Item>, FeedError> {
-    let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
-    let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
-    let items = match &feed.select {
-        Some(select) => extract::select::extract(&decoded.text, &page.final_url, select, ctx),
-        None => extract::auto::extract(&decoded.text, &page.final_url, ctx)
-            .listings
-            .into_iter()
-            .next()
-            .map(|listing| listing.items)
-            .unwrap_or_default(),
-    };
+    let items = read_page(page, feed, ctx).items;
     if items.is_empty() {
-        let hint = match &feed.select {
-            Some(select) => format!(
-                " (selector {:?} matched no item with a title)",
-                select.item_source
-            ),
-            None => {
-                " (auto mode found no repeated, dated links; add a [feeds.select] table)".into()
-            }
-        };
-        return Err(FeedError::NoItems {
-            url: page.final_url.to_string(),
-            hint,
-        });
+        return Err(no_items(page, feed));
     }
     Ok(items)
 }

@@ -26,6 +26,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const DEFAULT_PER_HOST: usize = 2;
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+/// More requests in flight than this is a typo, not a plan.
+pub const MAX_CONCURRENCY: usize = 1024;
 pub const DEFAULT_OUT_DIR: &str = "public";
 pub const DEFAULT_STATE: &str = ".dateline/state.sqlite";
 pub const DEFAULT_USER_AGENT: &str = concat!(
@@ -122,6 +124,32 @@ pub struct SelectConfig {
     pub date_format: Option<String>,
 }
 
+/// The settings every feed inherits from `[defaults]`.
+#[derive(Debug, Clone)]
+struct Settings {
+    timezone: Tz,
+    language: String,
+    max_items: usize,
+    user_agent: String,
+    timeout: Duration,
+    max_body_bytes: u64,
+    respect_robots: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timezone: DEFAULT_TIMEZONE,
+            language: DEFAULT_LANGUAGE.to_string(),
+            max_items: DEFAULT_MAX_ITEMS,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            respect_robots: false,
+        }
+    }
+}
+
 /// One thing wrong with the config, where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -164,6 +192,34 @@ impl fmt::Display for Problems<'_> {
         Ok(())
     }
 }
+
+/// The keys each table knows; the serde structs below deny any other as a second guard.
+const SITE_KEYS: &[&str] = &["title", "base_url", "out_dir", "state"];
+const DEFAULTS_KEYS: &[&str] = &[
+    "timezone",
+    "language",
+    "max_items",
+    "user_agent",
+    "timeout_secs",
+    "max_body_bytes",
+    "respect_robots",
+    "concurrency",
+    "per_host",
+];
+const FEED_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "url",
+    "timezone",
+    "language",
+    "max_items",
+    "user_agent",
+    "timeout_secs",
+    "max_body_bytes",
+    "respect_robots",
+    "select",
+];
+const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "date_format"];
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -277,6 +333,56 @@ impl<'t> Checker<'t> {
         });
     }
 
+    /// Report keys a table does not know, each at its line, and give the table without them, so
+    /// that one misspelt key does not hide the section's other problems.
+    fn known_keys<'a>(
+        &mut self,
+        value: &Spanned<DeValue<'a>>,
+        path: &str,
+        known: &[&str],
+        nested: &[(&str, &[&str])],
+    ) -> Spanned<DeValue<'a>> {
+        let mut value = value.clone();
+        if let DeValue::Table(table) = value.get_mut() {
+            let mut unknown = Vec::new();
+            for (key, inner) in table.iter_mut() {
+                let name = key.get_ref().to_string();
+                if !known.contains(&name.as_str()) {
+                    unknown.push((name, key.span()));
+                    continue;
+                }
+                if let Some((_, inner_known)) = nested.iter().find(|(n, _)| *n == name) {
+                    let cleaned =
+                        self.known_keys(inner, &format!("{path}.{name}"), inner_known, &[]);
+                    *inner = cleaned;
+                }
+            }
+            for (name, span) in &unknown {
+                let message = match name.as_str() {
+                    "concurrency" | "per_host" => {
+                        format!("`{name}` is a run-wide limit: set it in [defaults]")
+                    }
+                    _ => format!(
+                        "unknown key `{name}` (expected one of: {})",
+                        known.join(", ")
+                    ),
+                };
+                self.problem(span.clone(), format!("{path}.{name}"), message);
+            }
+            if !unknown.is_empty() {
+                *table = std::mem::take(table)
+                    .into_iter()
+                    .filter(|(k, _)| {
+                        !unknown
+                            .iter()
+                            .any(|(name, _)| name.as_str() == k.get_ref().as_ref())
+                    })
+                    .collect();
+            }
+        }
+        value
+    }
+
     /// Deserialize one section on its own, so that an error in one feed does not hide the others.
     fn section<T: DeserializeOwned>(
         &mut self,
@@ -312,8 +418,14 @@ impl<'t> Checker<'t> {
         let mut feeds_seen = false;
         for (key, value) in root.get_ref().iter() {
             match key.get_ref().as_ref() {
-                "site" => raw_site = self.section(value, "site").unwrap_or_default(),
-                "defaults" => raw_defaults = self.section(value, "defaults").unwrap_or_default(),
+                "site" => {
+                    let value = self.known_keys(value, "site", SITE_KEYS, &[]);
+                    raw_site = self.section(&value, "site").unwrap_or_default()
+                }
+                "defaults" => {
+                    let value = self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
+                    raw_defaults = self.section(&value, "defaults").unwrap_or_default()
+                }
                 "feeds" => {
                     feeds_seen = true;
                     let DeValue::Array(array) = value.get_ref() else {
@@ -326,7 +438,9 @@ impl<'t> Checker<'t> {
                     };
                     for (i, feed) in array.iter().enumerate() {
                         let key = format!("feeds[{i}]");
-                        if let Some(raw) = self.section::<RawFeed>(feed, &key) {
+                        let feed =
+                            self.known_keys(feed, &key, FEED_KEYS, &[("select", SELECT_KEYS)]);
+                        if let Some(raw) = self.section::<RawFeed>(&feed, &key) {
                             raw_feeds.push((i, feed.span(), raw));
                         }
                     }
@@ -345,21 +459,24 @@ impl<'t> Checker<'t> {
         let base = base_dir_of(path);
         let site = self.site(raw_site, base);
         let fetch = FetchLimits {
-            concurrency: self.positive(
+            concurrency: self.bounded(
                 &raw_defaults.concurrency,
                 "defaults.concurrency",
                 DEFAULT_CONCURRENCY,
+                MAX_CONCURRENCY,
             ),
-            per_host: self.positive(
+            per_host: self.bounded(
                 &raw_defaults.per_host,
                 "defaults.per_host",
                 DEFAULT_PER_HOST,
+                MAX_CONCURRENCY,
             ),
         };
+        let defaults = self.defaults(&raw_defaults);
         let mut ids = HashSet::new();
         let mut feeds = Vec::new();
         for (i, span, raw) in raw_feeds {
-            if let Some(feed) = self.feed(i, span, raw, &raw_defaults, base, &mut ids) {
+            if let Some(feed) = self.feed(i, span, raw, &defaults, base, &mut ids) {
                 feeds.push(feed);
             }
         }
@@ -425,6 +542,108 @@ impl<'t> Checker<'t> {
         })
     }
 
+    /// `[defaults]`, checked once and named by its own keys.
+    fn defaults(&mut self, raw: &RawDefaults) -> Settings {
+        let mut settings = Settings::default();
+        if let Some(v) = &raw.timezone {
+            settings.timezone = self
+                .timezone(v, "defaults.timezone")
+                .unwrap_or(settings.timezone);
+        }
+        if let Some(v) = &raw.language {
+            settings.language = self
+                .language(v, "defaults.language")
+                .unwrap_or(settings.language);
+        }
+        settings.max_items =
+            self.positive(&raw.max_items, "defaults.max_items", settings.max_items);
+        settings.max_body_bytes = self.positive(
+            &raw.max_body_bytes,
+            "defaults.max_body_bytes",
+            settings.max_body_bytes as usize,
+        ) as u64;
+        if let Some(v) = &raw.timeout_secs {
+            settings.timeout = self
+                .timeout(v, "defaults.timeout_secs")
+                .unwrap_or(settings.timeout);
+        }
+        if let Some(v) = &raw.user_agent {
+            settings.user_agent = self
+                .user_agent(v, "defaults.user_agent")
+                .unwrap_or(settings.user_agent);
+        }
+        settings.respect_robots = raw.respect_robots.unwrap_or(false);
+        settings
+    }
+
+    fn timezone(&mut self, value: &Spanned<String>, key: &str) -> Option<Tz> {
+        let parsed = value.get_ref().parse::<Tz>().ok();
+        if parsed.is_none() {
+            self.problem(
+                value.span(),
+                key,
+                format!(
+                    "unknown time zone {:?} (use an IANA name such as \"Asia/Taipei\")",
+                    value.get_ref()
+                ),
+            );
+        }
+        parsed
+    }
+
+    fn language(&mut self, value: &Spanned<String>, key: &str) -> Option<String> {
+        if is_language_tag(value.get_ref()) {
+            return Some(value.get_ref().clone());
+        }
+        self.problem(
+            value.span(),
+            key,
+            format!(
+                "{:?} is not a language tag such as \"zh-TW\"",
+                value.get_ref()
+            ),
+        );
+        None
+    }
+
+    fn timeout(&mut self, value: &Spanned<f64>, key: &str) -> Option<Duration> {
+        let secs = *value.get_ref();
+        if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+            return Some(Duration::from_secs_f64(secs));
+        }
+        self.problem(value.span(), key, "must be between 0 and 3600 seconds");
+        None
+    }
+
+    fn user_agent(&mut self, value: &Spanned<String>, key: &str) -> Option<String> {
+        let text = value.get_ref();
+        if !text.trim().is_empty() && reqwest::header::HeaderValue::from_str(text).is_ok() {
+            return Some(text.clone());
+        }
+        self.problem(value.span(), key, "must be non-empty printable ASCII");
+        None
+    }
+
+    fn bounded(
+        &mut self,
+        value: &Option<Spanned<i64>>,
+        key: &str,
+        default: usize,
+        max: usize,
+    ) -> usize {
+        match value {
+            Some(v) if *v.get_ref() > max as i64 => {
+                self.problem(
+                    v.span(),
+                    key,
+                    format!("must be at most {max}, not {}", v.get_ref()),
+                );
+                default
+            }
+            _ => self.positive(value, key, default),
+        }
+    }
+
     fn positive(&mut self, value: &Option<Spanned<i64>>, key: &str, default: usize) -> usize {
         match value {
             None => default,
@@ -445,7 +664,7 @@ impl<'t> Checker<'t> {
         index: usize,
         span: Range<usize>,
         raw: RawFeed,
-        defaults: &RawDefaults,
+        defaults: &Settings,
         base: &Path,
         ids: &mut HashSet<String>,
     ) -> Option<FeedConfig> {
@@ -465,89 +684,45 @@ impl<'t> Checker<'t> {
 
         let url = self.feed_url(&raw.url, &key("url"), base);
 
-        let pick = |own: &Option<Spanned<String>>, default: &Option<Spanned<String>>| {
-            own.clone().or_else(|| default.clone())
+        // Each setting: the feed's own value (checked here, named by the feed's key), else the
+        // checked `[defaults]` value.
+        let timezone = match &raw.timezone {
+            Some(v) => self
+                .timezone(v, &key("timezone"))
+                .unwrap_or(defaults.timezone),
+            None => defaults.timezone,
         };
-        let timezone = match pick(&raw.timezone, &defaults.timezone) {
-            None => DEFAULT_TIMEZONE,
-            Some(tz) => match tz.get_ref().parse::<Tz>() {
-                Ok(tz) => tz,
-                Err(_) => {
-                    let where_ = if raw.timezone.is_some() {
-                        key("timezone")
-                    } else {
-                        "defaults.timezone".into()
-                    };
-                    self.problem(
-                        tz.span(),
-                        where_,
-                        format!(
-                            "unknown time zone {:?} (use an IANA name such as \"Asia/Taipei\")",
-                            tz.get_ref()
-                        ),
-                    );
-                    DEFAULT_TIMEZONE
-                }
-            },
+        let language = match &raw.language {
+            Some(v) => self
+                .language(v, &key("language"))
+                .unwrap_or_else(|| defaults.language.clone()),
+            None => defaults.language.clone(),
         };
-        let language = match pick(&raw.language, &defaults.language) {
-            None => DEFAULT_LANGUAGE.to_string(),
-            Some(lang) if is_language_tag(lang.get_ref()) => lang.into_inner(),
-            Some(lang) => {
-                self.problem(
-                    lang.span(),
-                    key("language"),
-                    format!(
-                        "{:?} is not a language tag such as \"zh-TW\"",
-                        lang.get_ref()
-                    ),
-                );
-                DEFAULT_LANGUAGE.to_string()
-            }
+        let max_items = match &raw.max_items {
+            Some(_) => self.positive(&raw.max_items, &key("max_items"), defaults.max_items),
+            None => defaults.max_items,
         };
-        let max_items = self.positive(
-            &raw.max_items.clone().or_else(|| defaults.max_items.clone()),
-            &key("max_items"),
-            DEFAULT_MAX_ITEMS,
-        );
-        let max_body_bytes = self.positive(
-            &raw.max_body_bytes
-                .clone()
-                .or_else(|| defaults.max_body_bytes.clone()),
-            &key("max_body_bytes"),
-            DEFAULT_MAX_BODY_BYTES as usize,
-        ) as u64;
-        let timeout = match raw.timeout_secs.as_ref().or(defaults.timeout_secs.as_ref()) {
-            None => DEFAULT_TIMEOUT,
-            Some(t) if t.get_ref().is_finite() && *t.get_ref() > 0.0 && *t.get_ref() <= 3600.0 => {
-                Duration::from_secs_f64(*t.get_ref())
-            }
-            Some(t) => {
-                self.problem(
-                    t.span(),
-                    key("timeout_secs"),
-                    "must be between 0 and 3600 seconds",
-                );
-                DEFAULT_TIMEOUT
-            }
+        let max_body_bytes = match &raw.max_body_bytes {
+            Some(_) => self.positive(
+                &raw.max_body_bytes,
+                &key("max_body_bytes"),
+                defaults.max_body_bytes as usize,
+            ) as u64,
+            None => defaults.max_body_bytes,
         };
-        let user_agent = match pick(&raw.user_agent, &defaults.user_agent) {
-            None => DEFAULT_USER_AGENT.to_string(),
-            Some(ua)
-                if !ua.get_ref().trim().is_empty()
-                    && reqwest::header::HeaderValue::from_str(ua.get_ref()).is_ok() =>
-            {
-                ua.into_inner()
-            }
-            Some(ua) => {
-                self.problem(
-                    ua.span(),
-                    key("user_agent"),
-                    "must be non-empty printable ASCII",
-                );
-                DEFAULT_USER_AGENT.to_string()
-            }
+        let timeout = match &raw.timeout_secs {
+            Some(v) => self
+                .timeout(v, &key("timeout_secs"))
+                .unwrap_or(defaults.timeout),
+            None => defaults.timeout,
         };
+        let user_agent = match &raw.user_agent {
+            Some(v) => self
+                .user_agent(v, &key("user_agent"))
+                .unwrap_or_else(|| defaults.user_agent.clone()),
+            None => defaults.user_agent.clone(),
+        };
+        let respect_robots = raw.respect_robots.unwrap_or(defaults.respect_robots);
         let select = raw.select.and_then(|s| self.select(s, index));
         if raw
             .title
@@ -569,10 +744,7 @@ impl<'t> Checker<'t> {
             user_agent,
             timeout,
             max_body_bytes,
-            respect_robots: raw
-                .respect_robots
-                .or(defaults.respect_robots)
-                .unwrap_or(false),
+            respect_robots,
             select,
         })
     }
@@ -804,6 +976,8 @@ url = "not a url"
             vec![
                 (5, "feeds[0].id"),
                 (7, "feeds[0].timezone"),
+                // An unknown key no longer hides the feed's other problems.
+                (11, "feeds[1].url"),
                 (12, "feeds[1].colour"),
                 (18, "feeds[2].select.item"),
                 (19, "feeds[2].select.date_format"),
@@ -823,12 +997,39 @@ url = "not a url"
                 .contains("unknown time zone \"Asia/Taipie\"")
         );
         assert!(
-            found[2].message.contains("unknown field `colour`"),
+            found[2].message.contains("scheme ftp: is not supported"),
             "{}",
             found[2].message
         );
-        assert!(found[3].message.contains("bad selector \"ul >\""));
-        assert!(found[5].message.contains("duplicate id \"c\""));
+        assert!(
+            found[3].message.contains("unknown key `colour`"),
+            "{}",
+            found[3].message
+        );
+        assert!(found[4].message.contains("bad selector \"ul >\""));
+        assert!(found[6].message.contains("duplicate id \"c\""));
+    }
+
+    #[test]
+    fn defaults_problems_are_reported_once_under_their_own_key() {
+        let text = "[site]\nbase_url = \"https://x.example/\"\n[defaults]\nlanguage = \"Chinese!\"\nconcurrency = 100000\n[[feeds]]\nid = \"a\"\nurl = \"https://e.example/a\"\n[[feeds]]\nid = \"b\"\nurl = \"https://e.example/b\"\nper_host = 4\n";
+        let found = problems(text);
+        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (4, "defaults.language"),
+                (5, "defaults.concurrency"),
+                (12, "feeds[1].per_host")
+            ],
+            "{found:#?}"
+        );
+        assert!(found[1].message.contains("at most 1024"));
+        assert!(
+            found[2]
+                .message
+                .contains("run-wide limit: set it in [defaults]")
+        );
     }
 
     #[test]

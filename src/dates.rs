@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
-    TimeZone, Timelike, Utc,
+    Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use regex::Regex;
@@ -63,19 +63,42 @@ pub fn read(text: &str, ctx: &DateContext) -> Option<Stamp> {
 pub fn read_match(text: &str, ctx: &DateContext) -> Option<DateMatch> {
     let norm = normalize(text);
     let s = norm.as_str();
-    if s.is_empty() || s.len() > 200 {
+    if s.is_empty() || s.chars().count() > MAX_DATE_TEXT {
         return None;
     }
     let mut used = Used::new(s);
+    // A date written out wins over a relative word beside it: in "USA TODAY · Aug 27, 2025" or
+    // "2025年8月28日 前場", the words are not the date.
+    let has_date_part = read_date(s, &mut Used::new(s)).is_some();
     let stamp = read_epoch(s, ctx, &mut used)
         .or_else(|| read_rfc(s, ctx, &mut used))
+        .or_else(|| {
+            has_date_part
+                .then(|| read_components(s, ctx, &mut used))
+                .flatten()
+        })
         .or_else(|| read_relative(s, ctx, &mut used))
-        .or_else(|| read_components(s, ctx, &mut used))?;
+        .or_else(|| read_components(s, ctx, &mut used))
+        .filter(|stamp| plausible(*stamp, ctx))?;
     used.mark_regex(&WEEKDAY, s);
     Some(DateMatch {
         stamp,
         coverage: used.coverage(),
     })
+}
+
+/// Longer texts are searched for a date no further; a byline block is shorter than this.
+const MAX_DATE_TEXT: usize = 300;
+
+/// A publication date is not before 1970 nor more than two days after the run's clock; anything
+/// else is an id, a count, a misread or an event date, and the item is better left undated.
+fn plausible(stamp: Stamp, ctx: &DateContext) -> bool {
+    let latest = ctx.now + Duration::days(2);
+    match stamp {
+        Stamp::At(at) => at.year() >= 1970 && at.with_timezone(&Utc) <= latest,
+        Stamp::Day(day) => day.year() >= 1970 && day <= latest.date_naive(),
+        Stamp::TimeOfDay(_) => true,
+    }
 }
 
 /// Read a date with an explicit chrono format (`date_format` in the config).
@@ -96,7 +119,7 @@ pub fn read_with_format(text: &str, format: &str, ctx: &DateContext) -> Option<S
     for start in starts {
         let candidate = &text[start..];
         if let Some(stamp) = read_with_format_at(candidate, format, &fields, ctx) {
-            return Some(stamp);
+            return plausible(stamp, ctx).then_some(stamp);
         }
     }
     None
@@ -108,11 +131,7 @@ fn read_with_format_at(
     fields: &FormatFields,
     ctx: &DateContext,
 ) -> Option<Stamp> {
-    if fields.epoch {
-        let (at, _) = DateTime::parse_and_remainder(text, format).ok()?;
-        return Some(Stamp::At(at.with_timezone(&ctx.tz)));
-    }
-    if fields.zone {
+    if fields.epoch || fields.zone {
         let (at, _) = DateTime::parse_and_remainder(text, format).ok()?;
         return Some(Stamp::At(at.with_timezone(&ctx.tz)));
     }
@@ -192,11 +211,11 @@ impl FormatFields {
                 }
                 Some('z') => fields.zone = true,
                 Some('s') => fields.epoch = true,
-                Some('c' | '+') => {
+                Some(kind @ ('c' | '+')) => {
                     fields.year = true;
                     fields.date = true;
                     fields.time = true;
-                    fields.zone = c == '+'
+                    fields.zone = kind == '+'
                 }
                 _ => {}
             }
@@ -216,15 +235,15 @@ pub fn local_to_instant(local: NaiveDateTime, tz: Tz) -> DateTime<Tz> {
         LocalResult::Single(at) => at,
         LocalResult::Ambiguous(earliest, _) => earliest,
         LocalResult::None => {
-            let mut probe = local;
-            for _ in 0..8 {
-                probe += Duration::minutes(30);
-                if let Some(at) = tz.from_local_datetime(&probe).earliest() {
-                    return at;
-                }
-            }
-            // No zone has a gap this long; treat the wall time as UTC rather than fail.
-            Utc.from_utc_datetime(&local).with_timezone(&tz)
+            // The skipped hour: read the wall time with the offset in force just before the jump,
+            // as clocks do (02:30 on a spring-forward night is 03:30).
+            let before = local - Duration::hours(3);
+            let offset = tz
+                .offset_from_local_datetime(&before)
+                .earliest()
+                .map_or(0, |o| o.fix().local_minus_utc());
+            let utc = local - Duration::seconds(i64::from(offset));
+            Utc.from_utc_datetime(&utc).with_timezone(&tz)
         }
     }
 }
@@ -379,6 +398,11 @@ fn read_rfc(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
         used.mark(0..s.len());
         return Some(Stamp::At(at));
     }
+    // RFC 2822 reads CST as US Central; on an Asian feed it is China Standard Time, which the
+    // component reader knows.
+    if s.ends_with(" cst") && ctx.tz.name().starts_with("Asia/") {
+        return None;
+    }
     // chrono wants the original capitalisation of month and day names; title-case them back.
     let titled = title_case_words(s);
     if let Ok(at) = DateTime::parse_from_rfc2822(&titled) {
@@ -461,7 +485,7 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
         return Some(Stamp::At(now));
     }
     let ago = if let Some(c) = AGO_CJK.captures(s) {
-        let n: i64 = c[1].parse().ok()?;
+        let n: i64 = c[1].parse().ok().filter(|n| *n <= 10_000)?;
         used.mark(c.get(0)?.range());
         match &c[2] {
             "秒鐘" | "秒钟" | "秒" => Some(Duration::seconds(n)),
@@ -474,7 +498,7 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
     } else if let Some(c) = AGO_EN.captures(s) {
         let n: i64 = match &c[1] {
             "a" | "an" | "one" => 1,
-            digits => digits.parse().ok()?,
+            digits => digits.parse().ok().filter(|n| *n <= 10_000)?,
         };
         used.mark(c.get(0)?.range());
         let unit = &c[2];
@@ -735,7 +759,25 @@ enum Zone {
     Named(Tz),
 }
 
+static GLUED_ZONE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:\d)(z|[+-]\d{2}(?::?\d{2})?)(?:$|[^\d:])"));
+
 fn read_zone(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Zone> {
+    // `07:48:00Z`, `15:48+08:00`: an offset right after the time, as ISO 8601 writes it.
+    if let Some(c) = GLUED_ZONE
+        .captures_iter(s)
+        .find(|c| c.get(1).is_some_and(|m| used.is_free(m.range())))
+    {
+        let m = c.get(1)?;
+        let before = &s[..m.start()];
+        if before.ends_with(|ch: char| ch.is_ascii_digit())
+            && TIME_COLON.is_match(before)
+            && let Some(offset) = parse_offset(m.as_str())
+        {
+            used.mark(m.range());
+            return Some(Zone::Fixed(offset));
+        }
+    }
     let c = ZONE
         .captures_iter(s)
         .find(|c| c.get(1).is_some_and(|m| used.is_free(m.range())))?;
@@ -913,6 +955,59 @@ mod tests {
     }
 
     #[test]
+    fn a_written_date_beats_relative_words_beside_it() {
+        let ctx = taipei();
+        let table = [
+            // A source name that happens to be a relative word.
+            (
+                "USA TODAY · Aug 27, 2025 3:48 PM ET",
+                "2025-08-28T03:48:00+08:00",
+            ),
+            // NOWnews bylines start with the brand 今日新聞.
+            ("今日新聞 2025/08/27 15:48", "2025-08-27T15:48:00+08:00"),
+            // Japanese market reports: 昨日比 (change since yesterday), 前場 (morning session).
+            ("8月28日 昨日比", "day 2025-08-28"),
+            ("2025年8月28日 前場", "day 2025-08-28"),
+            // An offset glued to the time inside longer text.
+            ("Updated 2025-08-28T07:48:00Z", "2025-08-28T15:48:00+08:00"),
+            (
+                "發布 2025-08-28T07:48:00+00:00",
+                "2025-08-28T15:48:00+08:00",
+            ),
+            // RFC 2822 with CST on a Taipei feed is China Standard Time.
+            ("Thu, 28 Aug 2025 15:48:00 CST", "2025-08-28T15:48:00+08:00"),
+        ];
+        for (text, want) in table {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
+    }
+
+    #[test]
+    fn implausible_dates_leave_the_item_undated_instead_of_failing() {
+        let ctx = taipei();
+        for text in [
+            "99999999天前",
+            "9999999週前",
+            "2099/01/01",
+            "1969/12/31",
+            "Jan 5, 2031",
+        ] {
+            assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
+        }
+        // Milliseconds read as seconds would be the year 57627.
+        assert_eq!(read_with_format("1756367280000", "%s", &ctx), None);
+        assert!(read_with_format("2025-08-28T07:48:00Z", "%+", &ctx).is_some());
+        assert_eq!(
+            read_with_format("2025-08-28T07:48:00Z", "%+", &ctx),
+            Some(Stamp::At(
+                Asia::Taipei
+                    .with_ymd_and_hms(2025, 8, 28, 15, 48, 0)
+                    .unwrap()
+            ))
+        );
+    }
+
+    #[test]
     fn not_dates() {
         let ctx = taipei();
         for text in [
@@ -991,10 +1086,15 @@ mod tests {
         // Before the switch on March 9th, New York is -05:00; after, -04:00.
         assert_eq!(shown("2025-03-08 10:00", &ny), "2025-03-08T10:00:00-05:00");
         assert_eq!(shown("2025-03-10 10:00", &ny), "2025-03-10T10:00:00-04:00");
-        // 02:30 does not exist on the switch day: it moves forward.
-        assert_eq!(shown("2025-03-09 02:30", &ny), "2025-03-09T03:00:00-04:00");
+        // 02:30 does not exist on the switch day: read with the offset before the jump, as a
+        // clock would show it, 03:30.
+        assert_eq!(shown("2025-03-09 02:30", &ny), "2025-03-09T03:30:00-04:00");
         // The repeated hour in November takes the earlier instant.
-        assert_eq!(shown("2025-11-02 01:30", &ny), "2025-11-02T01:30:00-04:00");
+        let autumn = ctx_at("2025-11-03T12:00:00-05:00", America::New_York);
+        assert_eq!(
+            shown("2025-11-02 01:30", &autumn),
+            "2025-11-02T01:30:00-04:00"
+        );
         let london = ctx_at("2025-08-28T12:00:00+01:00", Europe::London);
         assert_eq!(
             shown("28 August 2025 09:00", &london),

@@ -6,12 +6,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use unicode_width::UnicodeWidthStr;
 
-use crate::build::{FeedError, fetch_page};
+use crate::build::{FeedError, fetch_page, no_items, read_page};
 use crate::config::FeedConfig;
 use crate::dates::DateContext;
-use crate::decode;
-use crate::extract::auto::{self, Listing, Placement};
-use crate::extract::{self, Item};
+use crate::extract::Item;
+use crate::extract::auto::{Listing, Placement};
 use crate::fetch::Fetcher;
 
 /// What one page gives.
@@ -27,6 +26,8 @@ pub struct Preview {
     pub listings: Vec<Listing>,
     /// Whether to offer a `[[feeds]]` snippet (a bare URL, not a configured feed).
     pub offer_snippet: bool,
+    /// Why nothing was found, when nothing was.
+    pub empty_reason: Option<String>,
 }
 
 /// Fetch and extract one feed's page.
@@ -43,27 +44,22 @@ pub async fn preview(
     };
     let feed_for_parse = feed.clone();
     tokio::task::spawn_blocking(move || {
-        let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
-        let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
-        let (mode, items, listings) = match &feed_for_parse.select {
-            Some(select) => (
-                "selector",
-                extract::select::extract(&decoded.text, &page.final_url, select, &ctx),
-                Vec::new(),
-            ),
-            None => {
-                let found = auto::extract(&decoded.text, &page.final_url, &ctx);
-                let items = found.best().map(|l| l.items.clone()).unwrap_or_default();
-                ("auto", items, found.listings)
-            }
-        };
+        let reading = read_page(&page, &feed_for_parse, &ctx);
         Preview {
+            mode: if feed_for_parse.select.is_some() {
+                "selector"
+            } else {
+                "auto"
+            },
+            empty_reason: reading
+                .items
+                .is_empty()
+                .then(|| no_items(&page, &feed_for_parse).to_string()),
             feed: feed_for_parse,
             final_url: page.final_url,
-            encoding: decoded.encoding.name(),
-            mode,
-            items,
-            listings,
+            encoding: reading.encoding.name(),
+            items: reading.items,
+            listings: reading.listings,
             offer_snippet,
         }
     })
@@ -85,9 +81,14 @@ fn local_date(item: &Item) -> String {
         .unwrap_or_else(|| "(undated)".to_string())
 }
 
-/// A `[[feeds]]` entry that reproduces the chosen listing in selector mode.
+/// A `[[feeds]]` entry that reproduces the chosen listing in selector mode, where selector mode
+/// can express it.
 pub fn snippet(preview: &Preview) -> Option<String> {
     let listing = preview.listings.first()?;
+    // Selector mode takes a missing date from before an item, never after it.
+    if listing.placement == Placement::After {
+        return None;
+    }
     let feed = &preview.feed;
     let mut text = String::new();
     let _ = writeln!(text, "[[feeds]]");
@@ -114,7 +115,7 @@ pub fn snippet(preview: &Preview) -> Option<String> {
         (None, _) => {
             let _ = writeln!(
                 text,
-                "# no `date` selector could be inferred; without one, each item takes the date inside it or the nearest before it"
+                "# no `date`: each item takes the date inside it, else the nearest before it"
             );
         }
     }

@@ -148,6 +148,12 @@ pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
                     .collect(),
                 published: entry.published.map(|at| at.fixed_offset()),
                 updated: when,
+                // RFC 4287 wants content or an alternate link; a link-less item gets its headline.
+                content: entry.link.is_none().then(|| atom::Content {
+                    value: Some(xml_safe(&entry.title)),
+                    content_type: Some("text".into()),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }
         })

@@ -55,14 +55,15 @@ fn check_reports_every_problem_with_file_line_and_key() {
     for expected in [
         format!("{shown}:11: feeds[0].id: \"../x\" is not a safe id"),
         format!("{shown}:13: feeds[0].timezone: unknown time zone \"Mars/Olympus\""),
-        format!("{shown}:18: feeds[1].selectors: unknown field `selectors`"),
+        format!("{shown}:18: feeds[1].selectors: unknown key `selectors`"),
     ] {
         assert!(
             stderr.contains(&expected),
             "missing {expected:?} in:\n{stderr}"
         );
     }
-    assert!(stderr.contains("3 problems"), "{stderr}");
+    assert!(stderr.contains(&format!("{shown}:20: feeds[1].select.item: bad selector \"ul >\": not valid CSS (DanglingCombinator)")), "{stderr}");
+    assert!(stderr.contains("4 problems"), "{stderr}");
 }
 
 #[test]

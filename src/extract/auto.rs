@@ -16,7 +16,7 @@ use url::Url;
 
 use super::Item;
 use super::flat::{DateAtom, Flat, combine, merge, resolve};
-use super::text::{base_url, element_text, headline_element, link_key, resolve_link};
+use super::text::{Links, element_text, headline_element, link_key};
 use crate::dates::{DateContext, Stamp};
 
 /// A listing found on the page, with what a person needs to judge it.
@@ -29,6 +29,8 @@ pub struct Listing {
     /// A `[feeds.select]` that reproduces this listing in selector mode.
     pub selectors: InferredSelectors,
     pub score: f64,
+    /// Where the listing starts in the document, to break ties the same way every run.
+    pub position: usize,
 }
 
 /// Where a listing's dates sit relative to its headlines.
@@ -68,16 +70,21 @@ const HEADER_LOOKBACK: usize = 40;
 static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("selector"));
 
 /// Find every dated listing on a page.
-pub fn extract(html: &str, page_url: &Url, ctx: &DateContext) -> Found {
+pub fn extract(
+    html: &str,
+    page_url: &Url,
+    encoding: &'static encoding_rs::Encoding,
+    ctx: &DateContext,
+) -> Found {
     let document = Html::parse_document(html);
-    let base = base_url(&document, page_url);
+    let links = Links::new(&document, page_url, encoding);
     let flat = Flat::new(&document, ctx);
     let page_key = link_key(page_url);
 
     // Headline links and every element that contains one.
     let mut candidates: Vec<(ElementRef, Url, String)> = Vec::new();
     for a in document.select(&LINKS) {
-        let Some(url) = a.value().attr("href").and_then(|h| resolve_link(h, &base)) else {
+        let Some(url) = a.value().attr("href").and_then(|h| links.resolve(h)) else {
             continue;
         };
         if link_key(&url) == page_key {
@@ -116,7 +123,11 @@ pub fn extract(html: &str, page_url: &Url, ctx: &DateContext) -> Found {
         .into_values()
         .filter_map(|group| listing(group, &flat, ctx))
         .collect();
-    listings.sort_by(|a, b| b.score.total_cmp(&a.score));
+    listings.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.position.cmp(&b.position))
+    });
     Found { listings }
 }
 
@@ -209,7 +220,9 @@ pub fn is_headline(text: &str) -> bool {
     // Finance headlines carry many figures (`00940除息 配發0.05元 殖利率約5.2%`), but a text
     // of mostly digits is a price or a code.
     let non_space = chars.saturating_sub(text.matches(' ').count());
-    weight >= 5 && letters * 10 >= non_space * 3
+    // English headlines can be three words ("Fed holds rates"); CJK ones are longer in characters.
+    let long_enough = weight >= 5 || (wide == 0 && words >= 3 && letters >= 12);
+    long_enough && letters * 10 >= non_space * 3
 }
 
 fn is_wide(c: char) -> bool {
@@ -445,6 +458,7 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         candidates: headlines,
         placement,
         score,
+        position: spans[0].0,
     })
 }
 
@@ -496,10 +510,13 @@ fn infer_selectors(
 ) -> InferredSelectors {
     let container = items[0].container;
     let item_tag = items[0].item.value().name();
+    // A listing split over several containers (a list per day) is named by what they share, so
+    // no container's own id.
+    let one_container = items.iter().all(|c| c.container.id() == container.id());
     // Anchor the container at the nearest ancestor with an id, for a selector that survives
     // unrelated changes elsewhere on the page.
-    let mut path = vec![css_step(container, true)];
-    if container.value().id().is_none() {
+    let mut path = vec![css_step(container, one_container)];
+    if !(one_container && container.value().id().is_some()) {
         for ancestor in container.ancestors().filter_map(ElementRef::wrap).take(4) {
             let step = css_step(ancestor, true);
             path.push(step);
@@ -528,7 +545,9 @@ fn infer_selectors(
         }
     };
     let item = format!("{} > {item_tag}{refinement}", path.join(" > "));
-    let title = common_class(items.iter().map(|c| c.link)).map(|c| format!("a.{c}"));
+    // Selector mode's default title is the item's main link, chosen by the same ranking as
+    // here, so a title selector would only add a way to go wrong.
+    let title = None;
     let date = (placement == Placement::Inside)
         .then(|| date_selector(items, flat, inside))
         .flatten();
@@ -650,7 +669,7 @@ mod tests {
                 .with_timezone(&Utc),
         };
         let url = Url::parse("https://news.example.com/list").unwrap();
-        extract(html, &url, &ctx)
+        extract(html, &url, encoding_rs::UTF_8, &ctx)
             .best()
             .map(|l| {
                 l.items
@@ -755,6 +774,41 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{}", case.what);
         }
+    }
+
+    #[test]
+    fn equal_listings_are_chosen_the_same_way_every_run() {
+        // Two lists of equal weight: the first in the page wins, every time (no hash order).
+        let list = |prefix: &str| {
+            format!(
+                "<div class={prefix}><ul>{}</ul></div>",
+                rows(
+                    &format!(
+                        "<li><a href=/{prefix}/{{i}}>{prefix}{{t}}</a><span>2025/8/2{{i}} 10:00</span></li>"
+                    ),
+                    &TW
+                )
+            )
+        };
+        let html = format!("{}{}", list("tw"), list("us"));
+        for _ in 0..8 {
+            let got = found(&html, chrono_tz::Asia::Taipei, "2025-08-28T16:00:00+08:00");
+            assert!(got[0].0.starts_with("tw"), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn a_pinned_row_without_a_date_does_not_take_the_page_date() {
+        let html = format!(
+            "<p class=today>2025年8月28日 星期四</p><ul><li><a href=/pin>【置頂】本站徵才啟事歡迎加入編輯團隊</a></li>{}</ul>",
+            rows(
+                "<li><a href=/n/{i}>{t}</a><span>2025/8/2{i} 10:00</span></li>",
+                &TW
+            )
+        );
+        let got = found(&html, chrono_tz::Asia::Taipei, "2025-08-28T16:00:00+08:00");
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got.iter().all(|(t, _)| !t.contains("置頂")));
     }
 
     #[test]

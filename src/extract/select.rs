@@ -6,7 +6,7 @@ use url::Url;
 
 use super::flat::{Flat, combine, resolve};
 use super::spec::ValueSpec;
-use super::text::{base_url, element_text, headline_element, headline_rank, resolve_link};
+use super::text::{Links, element_text, headline_element, headline_rank};
 use super::{Item, dedupe_by_link};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -19,14 +19,20 @@ static LINKS: LazyLock<Selector> =
 /// Without a `date` selector, an item takes the date inside it, else the nearest date that
 /// precedes it in the document (a date line above its headline, a day header above the rows). A
 /// date that gives only a time of day takes its day the same way.
-pub fn extract(html: &str, page_url: &Url, select: &SelectConfig, ctx: &DateContext) -> Vec<Item> {
+pub fn extract(
+    html: &str,
+    page_url: &Url,
+    encoding: &'static encoding_rs::Encoding,
+    select: &SelectConfig,
+    ctx: &DateContext,
+) -> Vec<Item> {
     let document = Html::parse_document(html);
-    let base = base_url(&document, page_url);
+    let links = Links::new(&document, page_url, encoding);
     let mut flat: Option<Flat> = None;
     let items = document
         .select(&select.item)
         .filter_map(|element| {
-            let (title, link, title_element) = title_and_link(element, &base, select)?;
+            let (title, link, title_element) = title_and_link(element, &links, select)?;
             let stamp = match &select.date {
                 Some(spec) => {
                     read_value(spec, element).and_then(|text| match &select.date_format {
@@ -65,10 +71,10 @@ pub fn extract(html: &str, page_url: &Url, select: &SelectConfig, ctx: &DateCont
 
 fn title_and_link<'a>(
     element: ElementRef<'a>,
-    base: &Url,
+    links: &Links,
     select: &SelectConfig,
 ) -> Option<(String, Option<Url>, Option<ElementRef<'a>>)> {
-    let main_link = main_link(element, base);
+    let main_link = main_link(element, links);
     let title_element = match &select.title {
         Some(spec) => spec.element(element),
         None => main_link.as_ref().map(|(a, _)| headline_element(*a)),
@@ -79,7 +85,7 @@ fn title_and_link<'a>(
     }
     .filter(|t| !t.is_empty())?;
     let link = match &select.link {
-        Some(spec) => read_value(spec, element).and_then(|href| resolve_link(&href, base)),
+        Some(spec) => read_value(spec, element).and_then(|href| links.resolve(&href)),
         None => main_link.map(|(_, url)| url),
     };
     Some((title, link, title_element))
@@ -127,12 +133,12 @@ pub fn read_value(spec: &ValueSpec, item: ElementRef) -> Option<String> {
 
 /// The item's headline link: the usable link inside a heading, else with the longest text (the
 /// image link beside a headline has none), or the item itself when it is a link.
-fn main_link<'a>(item: ElementRef<'a>, base: &Url) -> Option<(ElementRef<'a>, Url)> {
+fn main_link<'a>(item: ElementRef<'a>, links: &Links) -> Option<(ElementRef<'a>, Url)> {
     let own = (item.value().name() == "a").then_some(item);
     own.into_iter()
         .chain(item.select(&LINKS))
         .filter_map(|a| {
-            let url = resolve_link(a.value().attr("href")?, base)?;
+            let url = links.resolve(a.value().attr("href")?)?;
             let text = element_text(headline_element(a));
             (!text.is_empty()).then(|| (a, url, headline_rank(a, &text)))
         })
@@ -182,6 +188,7 @@ mod tests {
         let items = extract(
             html,
             &Url::parse("https://news.example.com/list").unwrap(),
+            encoding_rs::UTF_8,
             &select("ul.list > li", None, None, Some("span.t")),
             &ctx(),
         );
@@ -214,6 +221,7 @@ mod tests {
         let items = extract(
             html,
             &Url::parse("https://e.example/").unwrap(),
+            encoding_rs::UTF_8,
             &config,
             &ctx(),
         );
@@ -230,6 +238,7 @@ mod tests {
         let items = extract(
             html,
             &Url::parse("https://e.example/").unwrap(),
+            encoding_rs::UTF_8,
             &select("li", None, None, Some("span")),
             &ctx(),
         );

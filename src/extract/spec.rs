@@ -58,7 +58,19 @@ fn is_attribute_name(name: &str) -> bool {
 
 /// Compile a CSS selector, with the parser's complaint as the message.
 pub fn compile(selector: &str) -> Result<Selector, String> {
-    Selector::parse(selector).map_err(|e| format!("bad selector {selector:?}: {e}"))
+    Selector::parse(selector).map_err(|e| {
+        // The parser's own wording for some errors asks to report a bug; its kind says more.
+        let detail = e.to_string();
+        let detail = if detail.contains("report this") {
+            format!("{e:?}")
+                .trim_start_matches("UnexpectedSelectorParseError(")
+                .trim_end_matches(')')
+                .to_string()
+        } else {
+            detail
+        };
+        format!("bad selector {selector:?}: not valid CSS ({detail})")
+    })
 }
 
 #[cfg(test)]

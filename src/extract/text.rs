@@ -163,6 +163,42 @@ pub fn headline_element(link: ElementRef) -> ElementRef {
 static BASE_HREF: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("base[href]").expect("base selector"));
 
+/// How a page's links resolve: against `<base href>` or the page's URL, with the query
+/// percent-encoded in the page's own encoding, as browsers do (`?kw=台積電` on a Big5 page is
+/// `?kw=%A5x%BFn%B9q`).
+pub struct Links {
+    base: Url,
+    encoding: &'static encoding_rs::Encoding,
+}
+
+impl Links {
+    pub fn new(document: &Html, page_url: &Url, encoding: &'static encoding_rs::Encoding) -> Links {
+        Links {
+            base: base_url(document, page_url),
+            encoding: encoding.output_encoding(),
+        }
+    }
+
+    pub fn resolve(&self, href: &str) -> Option<Url> {
+        if self.encoding == encoding_rs::UTF_8 || href.is_ascii() {
+            return resolve_link(href, &self.base);
+        }
+        let encode = encoder(self.encoding);
+        let url = Url::options()
+            .base_url(Some(&self.base))
+            .encoding_override(Some(&encode))
+            .parse(href.trim())
+            .ok()?;
+        usable_link(url, &self.base)
+    }
+}
+
+fn encoder(
+    encoding: &'static encoding_rs::Encoding,
+) -> impl for<'a> Fn(&'a str) -> std::borrow::Cow<'a, [u8]> {
+    move |text| encoding.encode(text).0
+}
+
 /// The URL relative links resolve against: `<base href>` (itself resolved against the page), or
 /// the page's own URL.
 pub fn base_url(document: &Html, page_url: &Url) -> Url {
@@ -182,7 +218,10 @@ pub fn resolve_link(href: &str, base: &Url) -> Option<Url> {
     if href.is_empty() || href.starts_with('#') {
         return None;
     }
-    let url = base.join(href).ok()?;
+    usable_link(base.join(href).ok()?, base)
+}
+
+fn usable_link(url: Url, base: &Url) -> Option<Url> {
     match url.scheme() {
         "http" | "https" => Some(url),
         "file" if base.scheme() == "file" => Some(url),
@@ -197,25 +236,25 @@ const TRACKING_PARAMS: &[&str] = &[
     "mc_eid", "_ga", "_gl", "spm", "cmpid", "ncid", "ocid", "sr_share",
 ];
 
-/// The link without tracking parameters and fragment: what identifies the article.
+/// The link without tracking parameters and fragment: what identifies the article. The other
+/// parameters are kept byte for byte (`flag` stays `flag`, not `flag=`).
 pub fn canonical_link(link: &Url) -> Url {
     let mut url = link.clone();
     url.set_fragment(None);
-    if url.query().is_some() {
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| {
-                let k = k.to_ascii_lowercase();
-                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+    if let Some(query) = link.query() {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or("");
+                let name = percent_encoding::percent_decode_str(name)
+                    .decode_utf8_lossy()
+                    .to_ascii_lowercase();
+                !name.starts_with("utm_") && !TRACKING_PARAMS.contains(&name.as_str())
             })
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        if kept.len() != url.query_pairs().count() {
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
+        let rebuilt = kept.join("&");
+        if rebuilt != query {
+            url.set_query((!rebuilt.is_empty()).then_some(rebuilt.as_str()));
         }
     }
     url
@@ -287,6 +326,27 @@ mod tests {
     }
 
     #[test]
+    fn queries_are_encoded_in_the_pages_encoding() {
+        let html = Html::parse_document("<a href=\"/search?kw=台積電\">x</a>");
+        let page = Url::parse("https://tw.example/list").unwrap();
+        let big5 = Links::new(&html, &page, encoding_rs::BIG5);
+        assert_eq!(
+            big5.resolve("/search?kw=台積電").unwrap().as_str(),
+            "https://tw.example/search?kw=%A5x%BFn%B9q"
+        );
+        // Paths are always UTF-8.
+        assert_eq!(
+            big5.resolve("/tag/台積電").unwrap().as_str(),
+            "https://tw.example/tag/%E5%8F%B0%E7%A9%8D%E9%9B%BB"
+        );
+        let utf8 = Links::new(&html, &page, encoding_rs::UTF_8);
+        assert_eq!(
+            utf8.resolve("/search?kw=台積電").unwrap().as_str(),
+            "https://tw.example/search?kw=%E5%8F%B0%E7%A9%8D%E9%9B%BB"
+        );
+    }
+
+    #[test]
     fn canonical_link_drops_tracking_only() {
         let url =
             Url::parse("https://e.example/news/1?id=7&utm_source=x&UTM_Medium=y&fbclid=z#top")
@@ -299,5 +359,12 @@ mod tests {
         assert_eq!(canonical_link(&plain).as_str(), "https://e.example/news/1");
         let untouched = Url::parse("https://e.example/a?b=%E5%8F%B0&c").unwrap();
         assert_eq!(canonical_link(&untouched).as_str(), untouched.as_str());
+        // Only the tracking pair goes; the rest keeps its exact bytes.
+        let mixed =
+            Url::parse("https://e.example/a?id=1&flag&q=a%20b&next=/x/y&utm_source=z").unwrap();
+        assert_eq!(
+            canonical_link(&mixed).as_str(),
+            "https://e.example/a?id=1&flag&q=a%20b&next=/x/y"
+        );
     }
 }
