@@ -73,11 +73,25 @@ pub async fn answer(root: &Path, request: Request<Body>) -> Response<Body> {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
+    // Browsers render application/rss+xml as text, so a page request (Accept: text/html) gets the
+    // feeds as application/xml and the XSLT view; feed readers get the feed types.
+    let wants_page = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let kind = match content_type(&path) {
+        feed if wants_page
+            && (feed.starts_with("application/rss+xml")
+                || feed.starts_with("application/atom+xml")) =>
+        {
+            "application/xml; charset=utf-8"
+        }
+        kind => kind,
+    };
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&path)),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
     headers.insert(
         header::ETAG,
         HeaderValue::from_str(&etag).expect("hex is a valid header"),
@@ -94,6 +108,7 @@ pub async fn answer(root: &Path, request: Request<Body>) -> Response<Body> {
     let (status, body) = if not_modified {
         (StatusCode::NOT_MODIFIED, Body::empty())
     } else if parts.method == Method::HEAD {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         (StatusCode::OK, Body::empty())
     } else {
         (StatusCode::OK, Body::from(bytes))

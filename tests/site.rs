@@ -5,45 +5,13 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
 use scraper::{Html, Selector};
 
-/// Build three selector fixtures into one folder published under a sub-path.
 fn built_site() -> (TestServer, tempfile::TempDir, Vec<(String, Case)>) {
-    let server = TestServer::start();
-    let chosen = ["cnyes-time-attr", "reuters-et", "kabutan-sjis"];
-    let mut feeds = String::new();
-    let mut picked = Vec::new();
-    for (name, case, page) in cases("select") {
-        if !chosen.contains(&name.as_str()) {
-            continue;
-        }
-        server.route(&case.path, Route::page(&case.content_type, page));
-        feeds.push_str(&feed_entry(&name, &server, &case));
-        feeds.push('\n');
-        picked.push((name, case));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &feeds);
-    let output = dateline()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "build",
-            "--now",
-            "2025-08-28T16:00:00+08:00",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (server, dir, picked)
+    build_fixture_site(&["cnyes-time-attr", "reuters-et", "kabutan-sjis"])
 }
 
 fn sel(css: &str) -> Selector {
@@ -265,40 +233,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn start_serve(out: &Path) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dateline"))
-        .args([
-            "serve",
-            "--port",
-            &port.to_string(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (child, port)
-}
-
 #[test]
 fn serve_gives_types_etags_and_nothing_outside_the_folder() {
     let (_server, dir, picked) = built_site();
     let out = dir.path().join("public");
     std::fs::write(dir.path().join("secret.txt"), "do not serve").unwrap();
-    let (mut child, port) = start_serve(&out);
+    let (child, port) = start_serve(&out);
     let name = &picked[0].0;
     for (path, kind) in [
         ("/".to_string(), "text/html"),
@@ -336,6 +276,5 @@ fn serve_gives_types_etags_and_nothing_outside_the_folder() {
         assert_eq!(status, 404, "{escape}");
         assert!(!String::from_utf8_lossy(&body).contains("do not serve"));
     }
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(child);
 }

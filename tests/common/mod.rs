@@ -372,3 +372,98 @@ pub fn keep_for_ci(test: &str, out_dir: &Path, expectations: &serde_json::Value)
 pub fn dateline() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("dateline").unwrap()
 }
+
+/// Build the named selector fixtures into one folder published under a sub-path
+/// (`https://feeds.example.com/sub/`).
+pub fn build_fixture_site(names: &[&str]) -> (TestServer, tempfile::TempDir, Vec<(String, Case)>) {
+    let server = TestServer::start();
+    let mut feeds = String::new();
+    let mut picked = Vec::new();
+    for (name, case, page) in cases("select") {
+        if !names.contains(&name.as_str()) {
+            continue;
+        }
+        server.route(&case.path, Route::page(&case.content_type, page));
+        feeds.push_str(&feed_entry(&name, &server, &case));
+        feeds.push('\n');
+        picked.push((name, case));
+    }
+    assert_eq!(picked.len(), names.len());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &feeds);
+    let output = dateline()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "build",
+            "--now",
+            "2025-08-28T16:00:00+08:00",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (server, dir, picked)
+}
+
+/// A child process killed when the test lets go of it, also when the test fails.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `dateline serve` on a free port of 127.0.0.1, running until the guard is dropped.
+pub fn start_serve(out: &Path) -> (KillOnDrop, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dateline"))
+        .args([
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = KillOnDrop(child);
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, port)
+}
+
+/// A program the test needs: in CI (`CI` set) it must be installed by `.ci/run`; elsewhere a
+/// missing one skips the test with a note.
+pub fn required_program(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed; .ci/run must install it"
+        );
+        eprintln!("skipping: {name} is not installed (CI installs it)");
+    }
+    found
+}
