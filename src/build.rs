@@ -72,6 +72,8 @@ pub enum FeedError {
     #[error("extraction failed: {0}")]
     Extract(String),
     #[error(transparent)]
+    Json(#[from] extract::json::JsonError),
+    #[error(transparent)]
     Publish(#[from] PublishError),
     #[error(transparent)]
     State(#[from] StoreError),
@@ -342,47 +344,78 @@ pub async fn fetch_page(fetcher: &Fetcher, feed: &FeedConfig) -> Result<Page, Fe
 pub struct PageReading {
     pub items: Vec<Item>,
     pub listings: Vec<extract::auto::Listing>,
+    /// Auto mode over JSON: the arrays that read as dated listings, best first.
+    pub json_listings: Vec<extract::json::JsonListing>,
     pub encoding: &'static encoding_rs::Encoding,
+}
+
+/// A response that is JSON by its type, or by its first character when the type says nothing.
+fn is_json(content_type: Option<&str>, text: &str) -> bool {
+    match content_type.map(|ct| ct.to_ascii_lowercase()) {
+        Some(ct) if ct.contains("json") => true,
+        Some(ct) if ct.contains("html") || ct.contains("xml") => false,
+        _ => text.trim_start().starts_with(['{', '[']),
+    }
 }
 
 /// Decode and extract one fetched page in the feed's mode. Synchronous: run it off the async
 /// threads. `build` and `preview` both read pages through it.
-pub fn read_page(page: &Page, feed: &FeedConfig, ctx: &DateContext) -> PageReading {
+pub fn read_page(
+    page: &Page,
+    feed: &FeedConfig,
+    ctx: &DateContext,
+) -> Result<PageReading, FeedError> {
     let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
     let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
-    let (items, listings) = match &feed.select {
-        Some(select) => (
-            extract::select::extract(
-                &decoded.text,
-                &page.final_url,
-                decoded.encoding,
-                select,
-                ctx,
-            ),
-            Vec::new(),
-        ),
-        None => {
-            let found =
-                extract::auto::extract(&decoded.text, &page.final_url, decoded.encoding, ctx);
-            let items = found.best().map(|l| l.items.clone()).unwrap_or_default();
-            (items, found.listings)
-        }
-    };
-    PageReading {
-        items,
-        listings,
+    let json = is_json(page.content_type.as_deref(), &decoded.text);
+    let url = &page.final_url;
+    let mut reading = PageReading {
+        items: Vec::new(),
+        listings: Vec::new(),
+        json_listings: Vec::new(),
         encoding: decoded.encoding,
+    };
+    match (&feed.select, &feed.json) {
+        (Some(select), _) => {
+            reading.items =
+                extract::select::extract(&decoded.text, url, decoded.encoding, select, ctx);
+        }
+        (None, Some(config)) => {
+            reading.items =
+                extract::json::extract_configured(&decoded.text, json, url, config, ctx)
+                    .map_err(FeedError::Json)?;
+        }
+        (None, None) => {
+            if !json {
+                let found = extract::auto::extract(&decoded.text, url, decoded.encoding, ctx);
+                reading.items = found.best().map(|l| l.items.clone()).unwrap_or_default();
+                reading.listings = found.listings;
+            }
+            // A page whose HTML holds no dated headlines may carry them as data for a script.
+            if reading.items.is_empty() {
+                reading.json_listings = extract::json::find_listings(&decoded.text, json, url, ctx);
+                reading.items = reading
+                    .json_listings
+                    .first()
+                    .map(|l| l.items.clone())
+                    .unwrap_or_default();
+            }
+        }
     }
+    Ok(reading)
 }
 
 /// Why a page gave nothing, for the error line.
 pub fn no_items(page: &Page, feed: &FeedConfig) -> FeedError {
-    let hint = match &feed.select {
-        Some(select) => format!(
+    let hint = match (&feed.select, &feed.json) {
+        (Some(select), _) => format!(
             " (selector {:?} matched no item with a title)",
             select.item_source
         ),
-        None => " (auto mode found no repeated, dated links; add a [feeds.select] table)".into(),
+        (None, Some(json)) => format!(" (the array at {:?} has no items with a title)", json.items),
+        (None, None) => {
+            " (auto mode found no repeated, dated links nor a dated JSON listing; add [feeds.select] or [feeds.json])".into()
+        }
     };
     FeedError::NoItems {
         url: page.final_url.to_string(),
@@ -396,7 +429,7 @@ pub fn extract_page(
     feed: &FeedConfig,
     ctx: &DateContext,
 ) -> Result<Vec<Item>, FeedError> {
-    let items = read_page(page, feed, ctx).items;
+    let items = read_page(page, feed, ctx)?.items;
     if items.is_empty() {
         return Err(no_items(page, feed));
     }

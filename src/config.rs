@@ -17,6 +17,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
+use crate::extract::json::{JsonConfig, JsonSource, LinkSpec, check_pointer};
 use crate::extract::spec::{ValueSpec, compile};
 
 pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Taipei;
@@ -76,6 +77,8 @@ pub struct FeedConfig {
     /// Fetch robots.txt and skip pages it disallows.
     pub respect_robots: bool,
     pub select: Option<SelectConfig>,
+    /// JSON mode: the listing is a JSON array (an API, or data embedded in the page).
+    pub json: Option<JsonConfig>,
 }
 
 impl FeedConfig {
@@ -109,6 +112,7 @@ impl FeedConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             respect_robots: false,
             select: None,
+            json: None,
         }
     }
 }
@@ -220,6 +224,7 @@ const FEED_KEYS: &[&str] = &[
     "select",
 ];
 const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "date_format"];
+const JSON_KEYS: &[&str] = &["source", "items", "title", "link", "date", "date_format"];
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -259,6 +264,18 @@ struct RawFeed {
     max_body_bytes: Option<Spanned<i64>>,
     respect_robots: Option<bool>,
     select: Option<RawSelect>,
+    json: Option<RawJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJson {
+    source: Option<Spanned<String>>,
+    items: Spanned<String>,
+    title: Spanned<String>,
+    link: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    date_format: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -438,8 +455,12 @@ impl<'t> Checker<'t> {
                     };
                     for (i, feed) in array.iter().enumerate() {
                         let key = format!("feeds[{i}]");
-                        let feed =
-                            self.known_keys(feed, &key, FEED_KEYS, &[("select", SELECT_KEYS)]);
+                        let feed = self.known_keys(
+                            feed,
+                            &key,
+                            FEED_KEYS,
+                            &[("select", SELECT_KEYS), ("json", JSON_KEYS)],
+                        );
                         if let Some(raw) = self.section::<RawFeed>(&feed, &key) {
                             raw_feeds.push((i, feed.span(), raw));
                         }
@@ -723,7 +744,15 @@ impl<'t> Checker<'t> {
             None => defaults.user_agent.clone(),
         };
         let respect_robots = raw.respect_robots.unwrap_or(defaults.respect_robots);
+        if raw.select.is_some() && raw.json.is_some() {
+            self.problem(
+                span.clone(),
+                key("json"),
+                "a feed takes [feeds.select] or [feeds.json], not both",
+            );
+        }
         let select = raw.select.and_then(|s| self.select(s, index));
+        let json = raw.json.and_then(|j| self.json(j, index));
         if raw
             .title
             .as_ref()
@@ -746,6 +775,53 @@ impl<'t> Checker<'t> {
             max_body_bytes,
             respect_robots,
             select,
+            json,
+        })
+    }
+
+    fn json(&mut self, raw: RawJson, index: usize) -> Option<JsonConfig> {
+        let key = |name: &str| format!("feeds[{index}].json.{name}");
+        let before = self.problems.len();
+        let source = match &raw.source {
+            None => JsonSource::Body,
+            Some(v) => JsonSource::parse(v.get_ref()).unwrap_or_else(|e| {
+                self.problem(v.span(), key("source"), e);
+                JsonSource::Body
+            }),
+        };
+        for (value, name) in [
+            (Some(&raw.items), "items"),
+            (Some(&raw.title), "title"),
+            (raw.date.as_ref(), "date"),
+        ] {
+            if let Some(v) = value
+                && let Err(e) = check_pointer(v.get_ref())
+            {
+                self.problem(v.span(), key(name), e);
+            }
+        }
+        let link = raw
+            .link
+            .as_ref()
+            .and_then(|v| match LinkSpec::parse(v.get_ref()) {
+                Ok(spec) => Some(spec),
+                Err(e) => {
+                    self.problem(v.span(), key("link"), e);
+                    None
+                }
+            });
+        if let Some(f) = &raw.date_format
+            && let Err(e) = check_date_format(f.get_ref())
+        {
+            self.problem(f.span(), key("date_format"), e);
+        }
+        (self.problems.len() == before).then(|| JsonConfig {
+            source,
+            items: raw.items.into_inner(),
+            title: raw.title.into_inner(),
+            link,
+            date: raw.date.map(Spanned::into_inner),
+            date_format: raw.date_format.map(Spanned::into_inner),
         })
     }
 

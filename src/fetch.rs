@@ -96,7 +96,7 @@ pub enum FetchError {
     TooManyRedirects,
     #[error("body larger than the {limit}-byte cap")]
     TooLarge { limit: u64 },
-    #[error("not a web page: content type {0:?} (expected HTML or XML)")]
+    #[error("not a web page: content type {0:?} (expected HTML, XML or JSON)")]
     NotHtml(String),
     #[error("cannot connect: {0}")]
     Connect(String),
@@ -237,7 +237,7 @@ impl Fetcher {
             .header(header::USER_AGENT, &request.user_agent)
             .header(
                 header::ACCEPT,
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.5",
             );
         if let Some(etag) = &request.validators.etag {
             builder = builder.header(header::IF_NONE_MATCH, etag);
@@ -356,8 +356,15 @@ fn is_markup(content_type: &str) -> bool {
         .to_ascii_lowercase();
     matches!(
         mime.as_str(),
-        "text/html" | "application/xhtml+xml" | "text/xml" | "application/xml" | ""
+        "text/html"
+            | "application/xhtml+xml"
+            | "text/xml"
+            | "application/xml"
+            | "application/json"
+            | "text/json"
+            | ""
     ) || mime.ends_with("+xml")
+        || mime.ends_with("+json")
 }
 
 fn classify(error: reqwest::Error, timeout: Duration) -> FetchError {
@@ -481,6 +488,8 @@ mod tests {
             "application/xhtml+xml",
             "application/rss+xml",
             "TEXT/HTML",
+            "application/json; charset=utf-8",
+            "application/ld+json",
         ] {
             assert!(is_markup(ok), "{ok}");
         }
@@ -488,7 +497,6 @@ mod tests {
             "image/png",
             "application/pdf",
             "application/octet-stream",
-            "application/json",
             "text/plain",
         ] {
             assert!(!is_markup(bad), "{bad}");

@@ -11,6 +11,7 @@ use crate::config::FeedConfig;
 use crate::dates::DateContext;
 use crate::extract::Item;
 use crate::extract::auto::{Listing, Placement};
+use crate::extract::json::{JsonListing, LinkSpec};
 use crate::fetch::Fetcher;
 
 /// What one page gives.
@@ -24,6 +25,8 @@ pub struct Preview {
     pub items: Vec<Item>,
     /// Auto mode: every dated listing on the page, the chosen one first.
     pub listings: Vec<Listing>,
+    /// Auto mode over JSON (an API, or data in the page), when the HTML had no listing.
+    pub json_listings: Vec<JsonListing>,
     /// Whether to offer a `[[feeds]]` snippet (a bare URL, not a configured feed).
     pub offer_snippet: bool,
     /// Why nothing was found, when nothing was.
@@ -44,10 +47,12 @@ pub async fn preview(
     };
     let feed_for_parse = feed.clone();
     tokio::task::spawn_blocking(move || {
-        let reading = read_page(&page, &feed_for_parse, &ctx);
-        Preview {
+        let reading = read_page(&page, &feed_for_parse, &ctx)?;
+        Ok(Preview {
             mode: if feed_for_parse.select.is_some() {
                 "selector"
+            } else if feed_for_parse.json.is_some() {
+                "json"
             } else {
                 "auto"
             },
@@ -60,11 +65,12 @@ pub async fn preview(
             encoding: reading.encoding.name(),
             items: reading.items,
             listings: reading.listings,
+            json_listings: reading.json_listings,
             offer_snippet,
-        }
+        })
     })
     .await
-    .map_err(|e| FeedError::Extract(e.to_string()))
+    .map_err(|e| FeedError::Extract(e.to_string()))?
 }
 
 fn placement_words(placement: Placement) -> &'static str {
@@ -84,6 +90,9 @@ fn local_date(item: &Item) -> String {
 /// A `[[feeds]]` entry that reproduces the chosen listing in selector mode, where selector mode
 /// can express it.
 pub fn snippet(preview: &Preview) -> Option<String> {
+    if preview.listings.is_empty() {
+        return json_snippet(preview);
+    }
     let listing = preview.listings.first()?;
     // Selector mode takes a missing date from before an item, never after it.
     if listing.placement == Placement::After {
@@ -122,6 +131,40 @@ pub fn snippet(preview: &Preview) -> Option<String> {
     Some(text)
 }
 
+/// A `[[feeds]]` entry with the `[feeds.json]` table auto mode found.
+fn json_snippet(preview: &Preview) -> Option<String> {
+    let listing = preview.json_listings.first()?;
+    let feed = &preview.feed;
+    let config = &listing.config;
+    let mut text = String::new();
+    let _ = writeln!(text, "[[feeds]]");
+    let _ = writeln!(text, "id = {:?}", feed.id);
+    let _ = writeln!(text, "url = {:?}", feed.url.as_str());
+    let _ = writeln!(text, "timezone = {:?}", feed.timezone.name());
+    let _ = writeln!(text);
+    let _ = writeln!(text, "[feeds.json]");
+    if let Some(source) = listing.source.config_value() {
+        let _ = writeln!(text, "source = {source:?}");
+    }
+    let _ = writeln!(text, "items = {:?}", config.items);
+    let _ = writeln!(text, "title = {:?}", config.title);
+    match &config.link {
+        Some(LinkSpec::Pointer(p)) | Some(LinkSpec::Template(p)) => {
+            let _ = writeln!(text, "link = {p:?}");
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "# no link field found: add link = \"https://…/{{id}}\" (a template over the item's fields)"
+            );
+        }
+    }
+    if let Some(date) = &config.date {
+        let _ = writeln!(text, "date = {date:?}");
+    }
+    Some(text)
+}
+
 /// The table and explanation a person reads.
 pub fn render_text(preview: &Preview) -> String {
     let mut out = String::new();
@@ -130,6 +173,17 @@ pub fn render_text(preview: &Preview) -> String {
         "{} ({} mode, decoded as {})",
         preview.final_url, preview.mode, preview.encoding
     );
+    if let Some(listing) = preview.json_listings.first() {
+        let _ = writeln!(
+            out,
+            "chosen listing: {} dated items in JSON at {} {:?} (title {:?}, date {:?})",
+            listing.items.len(),
+            listing.source.describe(),
+            listing.config.items,
+            listing.config.title,
+            listing.config.date.as_deref().unwrap_or("-"),
+        );
+    }
     if let Some(listing) = preview.listings.first() {
         let _ = writeln!(
             out,
@@ -210,6 +264,19 @@ pub fn render_json(preview: &Preview) -> serde_json::Value {
             "date": item.published.map(|at| at.to_rfc3339()),
         })
     };
+    let json_listing_json = |listing: &JsonListing| {
+        json!({
+            "items": listing.items.len(),
+            "source": listing.source.config_value(),
+            "path": listing.config.items,
+            "title": listing.config.title,
+            "date": listing.config.date,
+            "link": listing.config.link.as_ref().map(|l| match l {
+                LinkSpec::Pointer(p) | LinkSpec::Template(p) => p.clone(),
+            }),
+            "score": listing.score,
+        })
+    };
     let listing_json = |listing: &Listing| {
         json!({
             "items": listing.items.len(),
@@ -232,6 +299,8 @@ pub fn render_json(preview: &Preview) -> serde_json::Value {
         "items": preview.items.iter().map(item_json).collect::<Vec<_>>(),
         "listing": preview.listings.first().map(listing_json),
         "alternatives": preview.listings.iter().skip(1).map(listing_json).collect::<Vec<_>>(),
+        "json_listing": preview.json_listings.first().map(json_listing_json),
+        "json_alternatives": preview.json_listings.iter().skip(1).map(json_listing_json).collect::<Vec<_>>(),
         "snippet": if preview.offer_snippet { snippet(preview) } else { None },
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod auto;
 pub mod flat;
+pub mod json;
 pub mod select;
 pub mod spec;
 pub mod text;
