@@ -346,7 +346,32 @@ pub struct PageReading {
     pub listings: Vec<extract::auto::Listing>,
     /// Auto mode over JSON: the arrays that read as dated listings, best first.
     pub json_listings: Vec<extract::json::JsonListing>,
+    /// The items came from JSON rather than the page's HTML.
+    pub from_json: bool,
     pub encoding: &'static encoding_rs::Encoding,
+}
+
+/// A short HTML list (a sidebar) beside a data listing of at least twice as many items: the
+/// page's real listing is rendered from the data.
+fn dwarfs(data: &[Item], shown: &[Item]) -> bool {
+    shown.len() < 10 && data.len() >= shown.len() * 2
+}
+
+/// Whether `data` holds at least as many items as `shown`, and most of its links.
+fn covers(data: &[Item], shown: &[Item]) -> bool {
+    let keys: std::collections::HashSet<String> = data
+        .iter()
+        .filter_map(|i| i.link.as_ref().map(extract::text::link_key))
+        .collect();
+    let found = shown
+        .iter()
+        .filter(|i| {
+            i.link
+                .as_ref()
+                .is_some_and(|l| keys.contains(&extract::text::link_key(l)))
+        })
+        .count();
+    data.len() >= shown.len() && found * 5 >= shown.len() * 4
 }
 
 /// A response that is JSON by its type, or by its first character when the type says nothing.
@@ -373,6 +398,7 @@ pub fn read_page(
         items: Vec::new(),
         listings: Vec::new(),
         json_listings: Vec::new(),
+        from_json: false,
         encoding: decoded.encoding,
     };
     match (&feed.select, &feed.json) {
@@ -391,14 +417,17 @@ pub fn read_page(
                 reading.items = found.best().map(|l| l.items.clone()).unwrap_or_default();
                 reading.listings = found.listings;
             }
-            // A page whose HTML holds no dated headlines may carry them as data for a script.
-            if reading.items.is_empty() {
-                reading.json_listings = extract::json::find_listings(&decoded.text, json, url, ctx);
-                reading.items = reading
-                    .json_listings
-                    .first()
-                    .map(|l| l.items.clone())
-                    .unwrap_or_default();
+            // A page whose HTML holds no dated headlines may carry them as data for a script;
+            // and where the data holds the same articles as the HTML and more (full titles,
+            // exact times, the items the HTML trims), the data is the better listing.
+            reading.json_listings = extract::json::find_listings(&decoded.text, json, url, ctx);
+            if let Some(data) = reading.json_listings.first()
+                && (reading.items.is_empty()
+                    || covers(&data.items, &reading.items)
+                    || dwarfs(&data.items, &reading.items))
+            {
+                reading.items = data.items.clone();
+                reading.from_json = true;
             }
         }
     }

@@ -222,6 +222,7 @@ const FEED_KEYS: &[&str] = &[
     "max_body_bytes",
     "respect_robots",
     "select",
+    "json",
 ];
 const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "date_format"];
 const JSON_KEYS: &[&str] = &["source", "items", "title", "link", "date", "date_format"];

@@ -7,6 +7,7 @@ pub mod build;
 pub mod config;
 pub mod dates;
 pub mod decode;
+pub mod enrich;
 pub mod extract;
 pub mod fetch;
 pub mod lock;

@@ -25,8 +25,10 @@ pub struct Preview {
     pub items: Vec<Item>,
     /// Auto mode: every dated listing on the page, the chosen one first.
     pub listings: Vec<Listing>,
-    /// Auto mode over JSON (an API, or data in the page), when the HTML had no listing.
+    /// Auto mode over JSON (an API, or data in the page).
     pub json_listings: Vec<JsonListing>,
+    /// The items came from the JSON listing rather than the HTML one.
+    pub from_json: bool,
     /// Whether to offer a `[[feeds]]` snippet (a bare URL, not a configured feed).
     pub offer_snippet: bool,
     /// Why nothing was found, when nothing was.
@@ -66,6 +68,7 @@ pub async fn preview(
             items: reading.items,
             listings: reading.listings,
             json_listings: reading.json_listings,
+            from_json: reading.from_json,
             offer_snippet,
         })
     })
@@ -90,7 +93,7 @@ fn local_date(item: &Item) -> String {
 /// A `[[feeds]]` entry that reproduces the chosen listing in selector mode, where selector mode
 /// can express it.
 pub fn snippet(preview: &Preview) -> Option<String> {
-    if preview.listings.is_empty() {
+    if preview.from_json {
         return json_snippet(preview);
     }
     let listing = preview.listings.first()?;
@@ -173,7 +176,7 @@ pub fn render_text(preview: &Preview) -> String {
         "{} ({} mode, decoded as {})",
         preview.final_url, preview.mode, preview.encoding
     );
-    if let Some(listing) = preview.json_listings.first() {
+    if let Some(listing) = preview.json_listings.first().filter(|_| preview.from_json) {
         let _ = writeln!(
             out,
             "chosen listing: {} dated items in JSON at {} {:?} (title {:?}, date {:?})",
@@ -184,7 +187,7 @@ pub fn render_text(preview: &Preview) -> String {
             listing.config.date.as_deref().unwrap_or("-"),
         );
     }
-    if let Some(listing) = preview.listings.first() {
+    if let Some(listing) = preview.listings.first().filter(|_| !preview.from_json) {
         let _ = writeln!(
             out,
             "chosen listing: {} dated items of {} headlines, dates {}; item selector {:?}",
@@ -299,6 +302,7 @@ pub fn render_json(preview: &Preview) -> serde_json::Value {
         "items": preview.items.iter().map(item_json).collect::<Vec<_>>(),
         "listing": preview.listings.first().map(listing_json),
         "alternatives": preview.listings.iter().skip(1).map(listing_json).collect::<Vec<_>>(),
+        "from_json": preview.from_json,
         "json_listing": preview.json_listings.first().map(json_listing_json),
         "json_alternatives": preview.json_listings.iter().skip(1).map(json_listing_json).collect::<Vec<_>>(),
         "snippet": if preview.offer_snippet { snippet(preview) } else { None },

@@ -389,46 +389,52 @@ pub fn extract_configured(
     } else {
         config.source.clone()
     };
-    let found = documents.iter().find_map(|doc| doc.pointer(&config.items));
-    let Some(found) = found else {
-        return Err(JsonError::PathMissing {
-            path: config.items.clone(),
-            place: source.describe(),
-            found: documents
-                .first()
-                .map_or_else(|| "nothing".into(), |d| nearest(d, &config.items)),
-        });
-    };
-    let Value::Array(list) = found else {
-        return Err(JsonError::NotArray {
-            path: config.items.clone(),
-            place: source.describe(),
-            found: describe(found),
-        });
-    };
-    let items: Vec<Item> = list
-        .iter()
-        .filter_map(|item| {
-            to_item(
-                item,
-                &config.title,
-                config.link.as_ref(),
-                config.date.as_deref(),
-                config.date_format.as_deref(),
-                page_url,
-                ctx,
-            )
-        })
-        .collect();
-    if items.is_empty() && !list.is_empty() {
-        return Err(JsonError::NoTitles {
+    // Several ld+json blocks may have the path (a BreadcrumbList's itemListElement too): the
+    // first whose array gives items wins; otherwise the first problem is the one reported.
+    let mut first_problem = None;
+    for document in &documents {
+        let Some(found) = document.pointer(&config.items) else {
+            continue;
+        };
+        let Value::Array(list) = found else {
+            first_problem.get_or_insert(JsonError::NotArray {
+                path: config.items.clone(),
+                place: source.describe(),
+                found: describe(found),
+            });
+            continue;
+        };
+        let items: Vec<Item> = list
+            .iter()
+            .filter_map(|item| {
+                to_item(
+                    item,
+                    &config.title,
+                    config.link.as_ref(),
+                    config.date.as_deref(),
+                    config.date_format.as_deref(),
+                    page_url,
+                    ctx,
+                )
+            })
+            .collect();
+        if !items.is_empty() || list.is_empty() {
+            return Ok(super::dedupe_by_link(items));
+        }
+        first_problem.get_or_insert(JsonError::NoTitles {
             title: config.title.clone(),
             path: config.items.clone(),
             count: list.len(),
             found: describe(&list[0]),
         });
     }
-    Ok(super::dedupe_by_link(items))
+    Err(first_problem.unwrap_or_else(|| JsonError::PathMissing {
+        path: config.items.clone(),
+        place: source.describe(),
+        found: documents
+            .first()
+            .map_or_else(|| "nothing".into(), |d| nearest(d, &config.items)),
+    }))
 }
 
 /// A listing found in JSON without a config.
@@ -440,11 +446,43 @@ pub struct JsonListing {
     pub score: f64,
 }
 
-/// Fields whose values are links: absolute URLs or root-relative paths.
+/// Fields whose values are links to pages: absolute URLs or root-relative paths, not pictures.
 fn looks_like_link(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let path = lower.split(['?', '#']).next().unwrap_or("");
+    let picture = [
+        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", ".mp4", ".mp3",
+    ]
+    .iter()
+    .any(|ext| path.ends_with(ext));
     (text.starts_with("http://") || text.starts_with("https://") || text.starts_with('/'))
         && !text.contains(char::is_whitespace)
         && text.len() > 1
+        && !picture
+}
+
+/// How much a field's name says "the article's address".
+fn link_name_rank(pointer: &str) -> i32 {
+    let name = pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if [
+        "img", "image", "pic", "cover", "thumb", "icon", "avatar", "logo", "video", "audio",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+    {
+        -2
+    } else if ["url", "link", "href", "permalink", "canonical", "share"]
+        .iter()
+        .any(|w| name.contains(w))
+    {
+        2
+    } else {
+        0
+    }
 }
 
 /// Every JSON document a page carries, with where it came from.
@@ -586,6 +624,59 @@ fn field_pointers(item: &Value) -> Vec<String> {
     out
 }
 
+/// How much a field's name says "this is the headline".
+fn title_name_rank(pointer: &str) -> i32 {
+    let name = pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ["title", "headline", "heading"]
+        .iter()
+        .any(|w| name.contains(w))
+    {
+        2
+    } else if [
+        "summary", "desc", "abstract", "content", "body", "intro", "excerpt",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+    {
+        -1
+    } else {
+        0
+    }
+}
+
+/// How much a field's name says "when this was published".
+fn date_name_rank(pointer: &str) -> i32 {
+    let name = pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if [
+        "publish", "pubdate", "pub_date", "release", "posted", "issued",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+    {
+        2
+    } else if ["update", "modif", "edit", "expire", "end", "last"]
+        .iter()
+        .any(|w| name.contains(w))
+    {
+        -1
+    } else if ["date", "time", "created", "at"]
+        .iter()
+        .any(|w| name.contains(w))
+    {
+        1
+    } else {
+        0
+    }
+}
+
 fn judge_array(
     source: &JsonSource,
     path: &str,
@@ -621,34 +712,40 @@ fn judge_array(
             .collect();
         texts.iter().sum::<usize>() as f64 / texts.len().max(1) as f64
     };
-    // The headline: most often headline-like, and short of a summary's length.
+    // The headline: most often headline-like (words with spaces between them, or CJK; a slug
+    // is not a headline), named like one, and short of a summary's length.
+    let headline_like = |t: &str| {
+        let t = clean(t);
+        is_headline(&t) && (t.contains(' ') || !t.is_ascii())
+    };
     let title = fields
         .iter()
-        .map(|f| (f, share(&|t| is_headline(&clean(t)), f), mean_len(f)))
-        .filter(|(_, s, len)| *s >= 0.6 && *len <= 160.0)
+        .map(|f| (f, share(&headline_like, f), title_name_rank(f), mean_len(f)))
+        .filter(|(_, s, _, len)| *s >= 0.6 && *len <= 160.0)
         .max_by(|a, b| {
-            (a.1, -a.2)
-                .partial_cmp(&(b.1, -b.2))
-                .unwrap_or(std::cmp::Ordering::Equal)
+            a.1.total_cmp(&b.1)
+                .then(a.2.cmp(&b.2))
+                .then(b.3.total_cmp(&a.3))
         })?
         .0
         .clone();
     let is_date = |t: &str| matches!(dates::read(t, ctx), Some(Stamp::At(_) | Stamp::Day(_)));
+    // Among equally readable dates, the publication date, not an update or expiry time.
     let date = fields
         .iter()
         .filter(|f| **f != title)
-        .map(|f| (f, share(&is_date, f)))
-        .filter(|(_, s)| *s >= 0.6)
-        .max_by(|a, b| a.1.total_cmp(&b.1))?
+        .map(|f| (f, share(&is_date, f), date_name_rank(f)))
+        .filter(|(_, s, _)| *s >= 0.6)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)))?
         .0
         .clone();
     let link = fields
         .iter()
         .filter(|f| **f != title && **f != date)
-        .map(|f| (f, share(&looks_like_link, f)))
-        .filter(|(_, s)| *s >= 0.6)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(f, _)| LinkSpec::Pointer(f.clone()));
+        .map(|f| (f, share(&looks_like_link, f), link_name_rank(f)))
+        .filter(|(_, s, rank)| *s >= 0.6 && *rank > -2)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)))
+        .map(|(f, _, _)| LinkSpec::Pointer(f.clone()));
     let config = JsonConfig {
         source: source.clone(),
         items: path.to_string(),

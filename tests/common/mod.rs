@@ -201,6 +201,8 @@ pub struct Case {
     #[serde(default)]
     pub select: Option<toml::Table>,
     #[serde(default)]
+    pub json: Option<toml::Table>,
+    #[serde(default)]
     pub expect: Vec<Expected>,
     #[serde(default)]
     pub alternative: Vec<Expected>,
@@ -343,6 +345,10 @@ pub fn feed_entry(id: &str, server: &TestServer, case: &Case) -> String {
     if let Some(select) = &case.select {
         text.push_str("\n[feeds.select]\n");
         text.push_str(&toml::to_string(select).unwrap());
+    }
+    if let Some(json) = &case.json {
+        text.push_str("\n[feeds.json]\n");
+        text.push_str(&toml::to_string(json).unwrap());
     }
     text
 }
