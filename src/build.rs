@@ -14,11 +14,12 @@ use url::Url;
 use crate::config::{Config, FeedConfig};
 use crate::dates::DateContext;
 use crate::decode;
+use crate::enrich;
 use crate::extract::{self, Item};
 use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Written};
-use crate::store::{Opened, SeenItem, Store, StoreError, StoredItem};
+use crate::store::{Article, Opened, SeenItem, Store, StoreError, StoredItem};
 use crate::write::{self, Entry, FeedMeta};
 
 /// A page that used to give at least this many items and now gives under a quarter of them has
@@ -156,10 +157,26 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         now: options.now.unwrap_or_else(Utc::now),
     });
 
+    // Feeds of one listing first (with the hidden ones a merged feed reads), then the feeds
+    // made from the store: merged feeds and ticker feeds.
+    let wanted = |f: &FeedConfig| options.only.is_empty() || options.only.contains(&f.id);
+    let merged: Vec<&FeedConfig> = config
+        .feeds
+        .iter()
+        .filter(|f| !f.sources.is_empty() && wanted(f))
+        .collect();
+    let needed_sources: std::collections::HashSet<&str> = merged
+        .iter()
+        .flat_map(|f| f.sources.iter())
+        .filter_map(|s| match s {
+            crate::config::Source::Feed(id) => Some(id.as_str()),
+            crate::config::Source::Url(_) => None,
+        })
+        .collect();
     let selected: Vec<&FeedConfig> = config
         .feeds
         .iter()
-        .filter(|f| options.only.is_empty() || options.only.contains(&f.id))
+        .filter(|f| f.sources.is_empty() && (wanted(f) || needed_sources.contains(f.id.as_str())))
         .collect();
     let runs = selected.iter().map(|feed| {
         let run = run.clone();
@@ -168,23 +185,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         async move {
             let started = Instant::now();
             let result = build_feed(&run, &feed).await;
-            if let Err(error) = &result {
-                let store = run.store.lock().expect("store lock");
-                if let Err(e) =
-                    store.record_failure(&feed.id, run.now.timestamp(), &error.to_string())
-                {
-                    tracing::warn!("feed {}: cannot record the failure: {e}", feed.id);
-                }
-            }
-            let report = FeedReport {
-                id: feed.id.clone(),
-                elapsed: started.elapsed(),
-                result,
-            };
-            if let Some(progress) = &progress {
-                progress(&report);
-            }
-            report
+            report(&run, &feed.id, started, result, progress.as_ref())
         }
     });
     // The fetcher bounds requests in flight; this bounds pages held in memory at once.
@@ -192,7 +193,38 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .buffer_unordered(config.fetch.concurrency.max(1) * 2)
         .collect()
         .await;
-    let order = |id: &str| selected.iter().position(|f| f.id == id);
+    for feed in merged {
+        let started = Instant::now();
+        let result = build_merged(&run, config, feed).await;
+        feeds.push(report(
+            &run,
+            &feed.id,
+            started,
+            result,
+            options.progress.as_ref(),
+        ));
+    }
+    if options.only.is_empty() {
+        for ticker in &config.tickers {
+            let started = Instant::now();
+            let result = build_ticker(&run, config, ticker);
+            feeds.push(report(
+                &run,
+                &ticker.id,
+                started,
+                result,
+                options.progress.as_ref(),
+            ));
+        }
+    }
+    let order = |id: &str| {
+        config
+            .feeds
+            .iter()
+            .map(|f| f.id.as_str())
+            .chain(config.tickers.iter().map(|t| t.id.as_str()))
+            .position(|f| f == id)
+    };
     feeds.sort_by_key(|r| order(&r.id));
     let site_error = {
         let store = run.store.lock().expect("store lock");
@@ -263,18 +295,59 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         }
     };
 
-    let (entries, changed_at) = {
+    if feed.fetch_articles {
+        fetch_articles(run, feed).await?;
+    }
+    if !feed.publish {
         let store = run.store.lock().expect("store lock");
         let stored = store.recent(&feed.id, feed.max_items)?;
-        let entries = entries_from(&stored, feed.timezone);
-        let hash = content_hash(&entries);
+        store.record_success(&feed.id, now, "", now, count)?;
+        return Ok(FeedBuilt {
+            items: stored.len(),
+            new,
+            changed: false,
+            not_modified,
+        });
+    }
+    let entries = {
+        let store = run.store.lock().expect("store lock");
+        let stored = store.recent(&feed.id, feed.max_items.max(RECENT_FOR_FILTERS))?;
+        let mut entries = entries_from(&store, &stored, feed)?;
+        apply_filter(&mut entries, &feed.filter, run.now);
+        entries.truncate(feed.max_items);
+        entries
+    };
+    let changed = finish(run, feed, &entries, &health, count)?;
+    Ok(FeedBuilt {
+        items: entries.len(),
+        new,
+        changed,
+        not_modified,
+    })
+}
+
+/// Filters look further back than a feed shows, so a narrow feed still fills up.
+const RECENT_FOR_FILTERS: usize = 500;
+
+/// Record the feed's content and publish its files; whether any file changed.
+fn finish(
+    run: &Run,
+    feed: &FeedConfig,
+    entries: &[Entry],
+    health: &crate::store::FeedHealth,
+    count: Option<usize>,
+) -> Result<bool, FeedError> {
+    let now = run.now.timestamp();
+    let changed_at = {
+        let store = run.store.lock().expect("store lock");
+        let hash = content_hash(entries);
         // The feed's date is when its content last changed, so an unchanged feed keeps its bytes.
         let changed_at = match (&health.content_hash, health.changed_at) {
             (Some(old), Some(at)) if *old == hash => at,
             _ => now,
         };
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
-        (entries, changed_at)
+        changed_at
     };
     let updated = feed
         .timezone
@@ -282,13 +355,301 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         .single()
         .unwrap_or_else(|| run.now.with_timezone(&feed.timezone));
     let meta = feed_meta(&run.base_url, feed, updated);
-    let changed = publish_feed(&run.output, feed, &meta, &entries)?;
+    publish_feed(&run.output, feed, &meta, entries)
+}
+
+/// Follow each item's link that has not been read yet, once, for a summary, author, picture and
+/// date. A failed article is recorded and never fails the feed.
+async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
+    let todo: Vec<String> = {
+        let store = run.store.lock().expect("store lock");
+        let mut todo = Vec::new();
+        for item in store.recent(&feed.id, feed.max_items)? {
+            if let Some(link) = item.link
+                && store.article(&link)?.is_none()
+            {
+                todo.push(link);
+            }
+        }
+        todo.truncate(ARTICLES_PER_RUN);
+        todo
+    };
+    let ctx = DateContext {
+        tz: feed.timezone,
+        now: run.now,
+    };
+    let reads = todo.into_iter().map(|link| async move {
+        let article = match Url::parse(&link) {
+            Err(e) => Article {
+                error: Some(e.to_string()),
+                ..Default::default()
+            },
+            Ok(url) => {
+                let request = Request {
+                    url,
+                    ..Request::for_feed(feed)
+                };
+                match run.fetcher.fetch(&request).await {
+                    Ok(Fetched::Page(page)) => {
+                        let summary_chars = feed.summary_chars;
+                        tokio::task::spawn_blocking(move || {
+                            let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
+                            let decoded =
+                                decode::decode(&page.body, page.content_type.as_deref(), tld);
+                            crate::article::read_article(
+                                &decoded.text,
+                                &page.final_url,
+                                summary_chars,
+                                &ctx,
+                            )
+                        })
+                        .await
+                        .unwrap_or_else(|e| Article {
+                            error: Some(e.to_string()),
+                            ..Default::default()
+                        })
+                    }
+                    Ok(Fetched::NotModified) => Article::default(),
+                    Err(e) => Article {
+                        error: Some(e.to_string()),
+                        ..Default::default()
+                    },
+                }
+            }
+        };
+        (link, article)
+    });
+    let read: Vec<(String, Article)> = futures::stream::iter(reads)
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let store = run.store.lock().expect("store lock");
+    for (link, article) in read {
+        if let Some(error) = &article.error {
+            tracing::info!("feed {}: article {link}: {error}", feed.id);
+        }
+        store.save_article(&link, &article, run.now.timestamp())?;
+    }
+    Ok(())
+}
+
+/// At most this many articles are read per feed and run; the rest wait for the next run.
+const ARTICLES_PER_RUN: usize = 30;
+
+/// Drop what the feed's filters leave out.
+fn apply_filter(entries: &mut Vec<Entry>, filter: &crate::config::Filter, now: DateTime<Utc>) {
+    if filter.is_empty() {
+        return;
+    }
+    let oldest = filter
+        .max_age_days
+        .map(|days| now - chrono::Duration::days(i64::from(days)));
+    entries.retain(|entry| {
+        let text = match &entry.summary {
+            Some(summary) => format!("{} {summary}", entry.title),
+            None => entry.title.clone(),
+        };
+        (filter.include.is_empty() || filter.include.iter().any(|re| re.is_match(&text)))
+            && !filter.exclude.iter().any(|re| re.is_match(&text))
+            && (filter.tickers.is_empty()
+                || filter.tickers.iter().any(|t| entry.categories.contains(t)))
+            && oldest.is_none_or(|oldest| entry.published.is_some_and(|at| at >= oldest))
+    });
+}
+
+/// A merged feed: its sources' stored items, a story syndicated to several of them once, with
+/// its earliest date and every source named.
+async fn build_merged(
+    run: &Run,
+    config: &Config,
+    feed: &FeedConfig,
+) -> Result<FeedBuilt, FeedError> {
+    let mut parts: Vec<(String, Vec<Entry>)> = Vec::new();
+    let health = {
+        let store = run.store.lock().expect("store lock");
+        for source in &feed.sources {
+            let crate::config::Source::Feed(id) = source else {
+                continue;
+            };
+            let Some(part) = config.feeds.iter().find(|f| &f.id == id) else {
+                continue;
+            };
+            let stored = store.recent(id, RECENT_FOR_FILTERS)?;
+            let mut entries = entries_from(&store, &stored, part)?;
+            for entry in &mut entries {
+                // The merged feed speaks in its own zone.
+                entry.published = entry.published.map(|at| at.with_timezone(&feed.timezone));
+            }
+            let name = part
+                .title
+                .clone()
+                .unwrap_or_else(|| part.url.host_str().unwrap_or(id).to_string());
+            parts.push((name, entries));
+        }
+        store.health(&feed.id)?
+    };
+    let mut entries = merge_sources(parts);
+    apply_filter(&mut entries, &feed.filter, run.now);
+    write::sort_entries(&mut entries);
+    entries.truncate(feed.max_items);
+    if entries.is_empty() {
+        return Err(FeedError::NoItems {
+            url: "its sources".into(),
+            hint: " (none of the merged feeds has items yet)".into(),
+        });
+    }
+    let changed = finish(run, feed, &entries, &health, Some(entries.len()))?;
     Ok(FeedBuilt {
         items: entries.len(),
-        new,
+        new: 0,
         changed,
-        not_modified,
+        not_modified: false,
     })
+}
+
+/// How close two copies of one story are in time to count as one.
+const SYNDICATION_WINDOW_HOURS: i64 = 48;
+
+/// The same story from several sources (same canonical link, or the same normalised title within
+/// the window), once: the earliest copy, with `source:NAME` categories for every source.
+pub fn merge_sources(parts: Vec<(String, Vec<Entry>)>) -> Vec<Entry> {
+    let mut merged: Vec<(Entry, Vec<String>)> = Vec::new();
+    for (name, entries) in parts {
+        for entry in entries {
+            let key = title_key(&entry.title);
+            let same = merged.iter().position(|(kept, _)| {
+                (kept.link.is_some() && kept.link == entry.link)
+                    || (!key.is_empty()
+                        && title_key(&kept.title) == key
+                        && match (kept.published, entry.published) {
+                            (Some(a), Some(b)) => {
+                                (a - b).num_hours().abs() <= SYNDICATION_WINDOW_HOURS
+                            }
+                            _ => true,
+                        })
+            });
+            match same {
+                Some(i) => {
+                    let (kept, names) = &mut merged[i];
+                    if !names.contains(&name) {
+                        names.push(name.clone());
+                    }
+                    if entry.published < kept.published && entry.published.is_some()
+                        || kept.published.is_none()
+                    {
+                        let categories = std::mem::take(&mut kept.categories);
+                        *kept = entry;
+                        for c in categories {
+                            if !kept.categories.contains(&c) {
+                                kept.categories.push(c);
+                            }
+                        }
+                    }
+                }
+                None => merged.push((entry, vec![name.clone()])),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut entry, names)| {
+            entry
+                .categories
+                .extend(names.into_iter().map(|n| format!("source:{n}")));
+            entry
+        })
+        .collect()
+}
+
+/// A title compared across portals: letters and digits only, lower case.
+fn title_key(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A feed of every feed's items about one symbol.
+fn build_ticker(
+    run: &Run,
+    config: &Config,
+    ticker: &crate::config::TickerFeed,
+) -> Result<FeedBuilt, FeedError> {
+    let feed = ticker_feed_config(config, ticker);
+    let (parts, health) = {
+        let store = run.store.lock().expect("store lock");
+        let mut by_feed: Vec<(String, Vec<Entry>)> = Vec::new();
+        for (feed_id, item) in store.with_category(&ticker.symbol, RECENT_FOR_FILTERS)? {
+            let Some(part) = config.feeds.iter().find(|f| f.id == feed_id) else {
+                continue;
+            };
+            let entry = entries_from(&store, std::slice::from_ref(&item), part)?
+                .into_iter()
+                .next()
+                .map(|mut e| {
+                    e.published = e.published.map(|at| at.with_timezone(&feed.timezone));
+                    e
+                });
+            let name = part.title.clone().unwrap_or_else(|| part.id.clone());
+            match by_feed.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, list)) => list.extend(entry),
+                None => by_feed.push((name, entry.into_iter().collect())),
+            }
+        }
+        (by_feed, store.health(&feed.id)?)
+    };
+    let mut entries = merge_sources(parts);
+    write::sort_entries(&mut entries);
+    entries.truncate(feed.max_items);
+    let changed = finish(run, &feed, &entries, &health, Some(entries.len()))?;
+    Ok(FeedBuilt {
+        items: entries.len(),
+        new: 0,
+        changed,
+        not_modified: false,
+    })
+}
+
+/// The settings a ticker feed is written with.
+pub fn ticker_feed_config(config: &Config, ticker: &crate::config::TickerFeed) -> FeedConfig {
+    let mut feed = FeedConfig::for_url(
+        config.site.base_url.clone(),
+        crate::config::DEFAULT_TIMEZONE,
+    );
+    if let Some(first) = config.feeds.first() {
+        feed.timezone = first.timezone;
+        feed.language = first.language.clone();
+        feed.max_items = first.max_items;
+    }
+    feed.id = ticker.id.clone();
+    feed.title = Some(ticker.title.clone());
+    feed
+}
+
+/// A feed's outcome: a failure is remembered in its health, and progress is told.
+fn report(
+    run: &Run,
+    id: &str,
+    started: Instant,
+    result: Result<FeedBuilt, FeedError>,
+    progress: Option<&Progress>,
+) -> FeedReport {
+    if let Err(error) = &result {
+        let store = run.store.lock().expect("store lock");
+        if let Err(e) = store.record_failure(id, run.now.timestamp(), &error.to_string()) {
+            tracing::warn!("feed {id}: cannot record the failure: {e}");
+        }
+    }
+    let report = FeedReport {
+        id: id.to_string(),
+        elapsed: started.elapsed(),
+        result,
+    };
+    if let Some(progress) = progress {
+        progress(&report);
+    }
+    report
 }
 
 /// A feed the store knows nothing of (a first run after an upgrade, or a state file moved aside)
@@ -316,6 +677,13 @@ fn seed_from_published(
             title: entry.title,
             link: entry.link.map(|l| l.to_string()),
             published: entry.published.map(|at| at.timestamp()),
+            author: entry.author,
+            source_name: None,
+            categories: entry
+                .categories
+                .into_iter()
+                .filter(|c| !c.starts_with("source:"))
+                .collect(),
         })
         .collect();
     store.merge(&feed.id, &seen, now)?;
@@ -465,35 +833,86 @@ pub fn extract_page(
     Ok(items)
 }
 
-/// This run's items with their stable ids and canonical links.
+/// This run's items with their stable ids and canonical links, and what their titles and
+/// bylines say: tickers as categories, source and author.
 fn seen_items(feed: &FeedConfig, items: &[Item]) -> Vec<SeenItem> {
+    let market = enrich::Market::of(&feed.language, feed.timezone.name());
     items
         .iter()
         .map(|item| {
             let link = item.link.as_ref().map(extract::text::canonical_link);
+            let byline = enrich::byline(&item.title)
+                .or_else(|| item.context.as_deref().and_then(enrich::byline))
+                .unwrap_or_default();
             SeenItem {
                 id: entry_id(&feed.id, &item.title, link.as_ref(), item.published),
                 title: item.title.clone(),
                 link: link.map(|l| l.to_string()),
                 published: item.published.map(|at| at.timestamp()),
+                author: byline.author,
+                source_name: byline.source,
+                categories: enrich::tickers(&item.title, market),
             }
         })
         .collect()
 }
 
-/// Stored items as published, in the feed's zone; undated ones carry their first-seen instant.
-fn entries_from(stored: &[StoredItem], tz: Tz) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = stored
-        .iter()
-        .map(|item| Entry {
+/// Stored items as published, in the feed's zone, with what their articles added: undated ones
+/// carry their first-seen instant, or the article's date.
+fn entries_from(
+    store: &Store,
+    stored: &[StoredItem],
+    feed: &FeedConfig,
+) -> Result<Vec<Entry>, FeedError> {
+    let tz = feed.timezone;
+    let market = enrich::Market::of(&feed.language, tz.name());
+    let mut entries = Vec::with_capacity(stored.len());
+    for item in stored {
+        let article = match (&item.link, feed.fetch_articles) {
+            (Some(link), true) => store.article(link)?,
+            _ => None,
+        };
+        let article = article.filter(|a| a.error.is_none()).unwrap_or_default();
+        let day_only = item
+            .published
+            .and_then(|at| tz.timestamp_opt(at, 0).single())
+            .is_some_and(|at| at.time() == chrono::NaiveTime::MIN);
+        // The article's own time is better than no date or only a day.
+        let date = match (item.published, article.published) {
+            (None, Some(better)) => better,
+            (Some(_), Some(better)) if day_only => better,
+            _ => item.date(),
+        };
+        let mut categories = item.categories.clone();
+        if let Some(summary) = &article.summary {
+            for ticker in enrich::tickers(summary, market) {
+                if !categories.contains(&ticker) {
+                    categories.push(ticker);
+                }
+            }
+        }
+        let author = item
+            .author
+            .clone()
+            .or(article.author)
+            .map(|author| match &item.source_name {
+                Some(source) if !author.contains(source.as_str()) => format!("{author} ({source})"),
+                _ => author,
+            })
+            .or_else(|| item.source_name.clone());
+        entries.push(Entry {
             id: item.id.clone(),
             title: item.title.clone(),
             link: item.link.as_deref().and_then(|l| Url::parse(l).ok()),
-            published: tz.timestamp_opt(item.date(), 0).single(),
-        })
-        .collect();
+            published: tz.timestamp_opt(date, 0).single(),
+            categories,
+            author,
+            summary: article.summary,
+            image: article.image.as_deref().and_then(|i| Url::parse(i).ok()),
+        });
+    }
     write::sort_entries(&mut entries);
-    entries
+    Ok(entries)
 }
 
 /// A fingerprint of what a reader sees, to tell a changed feed from a re-run.
@@ -504,6 +923,10 @@ fn content_hash(entries: &[Entry]) -> String {
             entry.id.as_str(),
             entry.title.as_str(),
             entry.link.as_ref().map_or("", Url::as_str),
+            entry.author.as_deref().unwrap_or(""),
+            entry.summary.as_deref().unwrap_or(""),
+            entry.image.as_ref().map_or("", Url::as_str),
+            &entry.categories.join("\n"),
         ] {
             hash.update(part.as_bytes());
             hash.update([0]);

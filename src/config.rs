@@ -29,6 +29,7 @@ pub const DEFAULT_PER_HOST: usize = 2;
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 /// More requests in flight than this is a typo, not a plan.
 pub const MAX_CONCURRENCY: usize = 1024;
+pub const DEFAULT_SUMMARY_CHARS: usize = 280;
 pub const DEFAULT_OUT_DIR: &str = "public";
 pub const DEFAULT_STATE: &str = ".dateline/state.sqlite";
 pub const DEFAULT_USER_AGENT: &str = concat!(
@@ -45,6 +46,43 @@ pub struct Config {
     pub site: Site,
     pub fetch: FetchLimits,
     pub feeds: Vec<FeedConfig>,
+    /// `[[tickers]]`: a feed per symbol of every feed's items about it.
+    pub tickers: Vec<TickerFeed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TickerFeed {
+    /// `ticker-twse-2330` for `TWSE:2330`.
+    pub id: String,
+    pub symbol: String,
+    pub title: String,
+}
+
+/// Where a merged feed's items come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Another configured feed.
+    Feed(String),
+    /// A listing page read in auto mode, as a hidden feed of its own.
+    Url(Url),
+}
+
+/// Which of a feed's items are published.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub include: Vec<regex::Regex>,
+    pub exclude: Vec<regex::Regex>,
+    pub tickers: Vec<String>,
+    pub max_age_days: Option<u32>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.include.is_empty()
+            && self.exclude.is_empty()
+            && self.tickers.is_empty()
+            && self.max_age_days.is_none()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +117,14 @@ pub struct FeedConfig {
     pub select: Option<SelectConfig>,
     /// JSON mode: the listing is a JSON array (an API, or data embedded in the page).
     pub json: Option<JsonConfig>,
+    /// Follow each new item's link once for a summary, author, picture and better date.
+    pub fetch_articles: bool,
+    pub summary_chars: usize,
+    /// A merged feed's sources; empty for a feed of one listing page.
+    pub sources: Vec<Source>,
+    pub filter: Filter,
+    /// Whether the feed gets files of its own (not for a merged feed's URL sources).
+    pub publish: bool,
 }
 
 impl FeedConfig {
@@ -113,6 +159,11 @@ impl FeedConfig {
             respect_robots: false,
             select: None,
             json: None,
+            fetch_articles: false,
+            summary_chars: DEFAULT_SUMMARY_CHARS,
+            sources: Vec::new(),
+            filter: Filter::default(),
+            publish: true,
         }
     }
 }
@@ -138,6 +189,8 @@ struct Settings {
     timeout: Duration,
     max_body_bytes: u64,
     respect_robots: bool,
+    fetch_articles: bool,
+    summary_chars: usize,
 }
 
 impl Default for Settings {
@@ -150,6 +203,8 @@ impl Default for Settings {
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             respect_robots: false,
+            fetch_articles: false,
+            summary_chars: DEFAULT_SUMMARY_CHARS,
         }
     }
 }
@@ -207,6 +262,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "timeout_secs",
     "max_body_bytes",
     "respect_robots",
+    "fetch_articles",
+    "summary_chars",
     "concurrency",
     "per_host",
 ];
@@ -223,7 +280,22 @@ const FEED_KEYS: &[&str] = &[
     "respect_robots",
     "select",
     "json",
+    "sources",
+    "fetch_articles",
+    "summary_chars",
+    "include",
+    "exclude",
+    "tickers",
+    "max_age_days",
 ];
+const TICKER_KEYS: &[&str] = &["symbol", "title"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTicker {
+    symbol: Spanned<String>,
+    title: Option<Spanned<String>>,
+}
 const SELECT_KEYS: &[&str] = &["item", "title", "link", "date", "date_format"];
 const JSON_KEYS: &[&str] = &["source", "items", "title", "link", "date", "date_format"];
 
@@ -247,6 +319,8 @@ struct RawDefaults {
     timeout_secs: Option<Spanned<f64>>,
     max_body_bytes: Option<Spanned<i64>>,
     respect_robots: Option<bool>,
+    fetch_articles: Option<bool>,
+    summary_chars: Option<Spanned<i64>>,
     concurrency: Option<Spanned<i64>>,
     per_host: Option<Spanned<i64>>,
 }
@@ -256,7 +330,14 @@ struct RawDefaults {
 struct RawFeed {
     id: Spanned<String>,
     title: Option<Spanned<String>>,
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
+    sources: Option<Spanned<Vec<Spanned<String>>>>,
+    fetch_articles: Option<bool>,
+    summary_chars: Option<Spanned<i64>>,
+    include: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    tickers: Option<Vec<Spanned<String>>>,
+    max_age_days: Option<Spanned<i64>>,
     timezone: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
     max_items: Option<Spanned<i64>>,
@@ -433,6 +514,7 @@ impl<'t> Checker<'t> {
         let mut raw_site = RawSite::default();
         let mut raw_defaults = RawDefaults::default();
         let mut raw_feeds: Vec<(usize, Range<usize>, RawFeed)> = Vec::new();
+        let mut raw_tickers: Vec<(usize, RawTicker)> = Vec::new();
         let mut feeds_seen = false;
         for (key, value) in root.get_ref().iter() {
             match key.get_ref().as_ref() {
@@ -443,6 +525,23 @@ impl<'t> Checker<'t> {
                 "defaults" => {
                     let value = self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
                     raw_defaults = self.section(&value, "defaults").unwrap_or_default()
+                }
+                "tickers" => {
+                    let DeValue::Array(array) = value.get_ref() else {
+                        self.problem(
+                            value.span(),
+                            "tickers",
+                            "must be an array of [[tickers]] tables",
+                        );
+                        continue;
+                    };
+                    for (i, entry) in array.iter().enumerate() {
+                        let key = format!("tickers[{i}]");
+                        let entry = self.known_keys(entry, &key, TICKER_KEYS, &[]);
+                        if let Some(raw) = self.section::<RawTicker>(&entry, &key) {
+                            raw_tickers.push((i, raw));
+                        }
+                    }
                 }
                 "feeds" => {
                     feeds_seen = true;
@@ -470,7 +569,7 @@ impl<'t> Checker<'t> {
                 other => self.problem(
                     key.span(),
                     other,
-                    "unknown section (expected site, defaults or feeds)",
+                    "unknown section (expected site, defaults, feeds or tickers)",
                 ),
             }
         }
@@ -497,16 +596,113 @@ impl<'t> Checker<'t> {
         let defaults = self.defaults(&raw_defaults);
         let mut ids = HashSet::new();
         let mut feeds = Vec::new();
+        let mut named_sources: Vec<(usize, String, Range<usize>)> = Vec::new();
         for (i, span, raw) in raw_feeds {
+            let sources = raw.sources.clone();
             if let Some(feed) = self.feed(i, span, raw, &defaults, base, &mut ids) {
+                for source in sources.iter().flat_map(|s| s.get_ref().iter()) {
+                    if let Source::Feed(id) = parse_source(source.get_ref()) {
+                        named_sources.push((feeds.len(), id, source.span()));
+                    }
+                }
                 feeds.push(feed);
             }
         }
+        // A merged feed's named sources are feeds of one listing each.
+        for (at, id, span) in named_sources {
+            let key = format!("feeds[{at}].sources");
+            match feeds.iter().find(|f| f.id == id) {
+                None => self.problem(span, key, format!("no feed with id {id:?}")),
+                Some(f) if !f.sources.is_empty() => {
+                    self.problem(span, key, format!("{id:?} is itself a merged feed"))
+                }
+                Some(_) => {}
+            }
+        }
+        let site = site?;
+        // A URL source becomes a hidden feed of its own (state only, no files).
+        let mut hidden = Vec::new();
+        for feed in &mut feeds {
+            if feed.sources.is_empty() {
+                continue;
+            }
+            feed.url = site.base_url.clone();
+            let template = FeedConfig {
+                sources: Vec::new(),
+                filter: Filter::default(),
+                publish: false,
+                ..feed.clone()
+            };
+            for (n, source) in feed.sources.iter_mut().enumerate() {
+                if let Source::Url(url) = source {
+                    let part = FeedConfig {
+                        id: format!("{}.src{n}", template.id),
+                        url: url.clone(),
+                        ..template.clone()
+                    };
+                    *source = Source::Feed(part.id.clone());
+                    hidden.push(part);
+                }
+            }
+        }
+        feeds.extend(hidden);
+        let tickers = raw_tickers
+            .into_iter()
+            .filter_map(|(i, raw)| self.ticker(i, raw, &ids))
+            .collect();
         Some(Config {
             path: path.to_path_buf(),
-            site: site?,
+            site,
             fetch,
             feeds,
+            tickers,
+        })
+    }
+
+    fn ticker(
+        &mut self,
+        index: usize,
+        raw: RawTicker,
+        ids: &HashSet<String>,
+    ) -> Option<TickerFeed> {
+        let symbol = raw.symbol.get_ref().trim().to_ascii_uppercase();
+        let valid = symbol.split_once(':').is_some_and(|(market, code)| {
+            !market.is_empty()
+                && !code.is_empty()
+                && symbol
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.'))
+        });
+        if !valid {
+            self.problem(
+                raw.symbol.span(),
+                format!("tickers[{index}].symbol"),
+                format!(
+                    "{:?} is not a symbol such as \"TWSE:2330\" or \"NASDAQ:NVDA\"",
+                    raw.symbol.get_ref()
+                ),
+            );
+            return None;
+        }
+        let id = format!(
+            "ticker-{}",
+            symbol.to_ascii_lowercase().replace([':', '.'], "-")
+        );
+        if ids.contains(&id) {
+            self.problem(
+                raw.symbol.span(),
+                format!("tickers[{index}].symbol"),
+                format!("its feed id {id:?} is taken by a feed"),
+            );
+            return None;
+        }
+        Some(TickerFeed {
+            title: raw
+                .title
+                .map(Spanned::into_inner)
+                .unwrap_or_else(|| symbol.clone()),
+            id,
+            symbol,
         })
     }
 
@@ -595,6 +791,12 @@ impl<'t> Checker<'t> {
                 .unwrap_or(settings.user_agent);
         }
         settings.respect_robots = raw.respect_robots.unwrap_or(false);
+        settings.fetch_articles = raw.fetch_articles.unwrap_or(false);
+        settings.summary_chars = self.positive(
+            &raw.summary_chars,
+            "defaults.summary_chars",
+            settings.summary_chars,
+        );
         settings
     }
 
@@ -704,7 +906,89 @@ impl<'t> Checker<'t> {
             self.problem(raw.id.span(), key("id"), format!("duplicate id {id:?}"));
         }
 
-        let url = self.feed_url(&raw.url, &key("url"), base);
+        let url = match (&raw.url, &raw.sources) {
+            (Some(url), None) => self.feed_url(url, &key("url"), base),
+            (None, Some(sources)) => {
+                if sources.get_ref().is_empty() {
+                    self.problem(sources.span(), key("sources"), "lists no sources");
+                }
+                // Replaced by the site's URL once it is known.
+                Url::parse("https://merged.invalid/").ok()
+            }
+            (Some(_), Some(sources)) => {
+                self.problem(
+                    sources.span(),
+                    key("sources"),
+                    "a feed takes `url` or `sources`, not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.problem(
+                    span.clone(),
+                    key("url"),
+                    "missing: a feed needs `url` (or `sources` for a merged feed)",
+                );
+                None
+            }
+        };
+        let mut sources = Vec::new();
+        for source in raw.sources.iter().flat_map(|s| s.get_ref().iter()) {
+            let parsed = parse_source(source.get_ref());
+            if let Source::Url(url) = &parsed
+                && !matches!(url.scheme(), "http" | "https" | "file")
+            {
+                self.problem(
+                    source.span(),
+                    key("sources"),
+                    format!("{:?} is not an http(s) URL", source.get_ref()),
+                );
+            }
+            sources.push(parsed);
+        }
+        let mut filter = Filter::default();
+        for (list, name, into) in [
+            (&raw.include, "include", &mut filter.include),
+            (&raw.exclude, "exclude", &mut filter.exclude),
+        ] {
+            for pattern in list.iter().flatten() {
+                match regex::Regex::new(pattern.get_ref()) {
+                    Ok(re) => into.push(re),
+                    Err(e) => self.problem(
+                        pattern.span(),
+                        key(name),
+                        format!("bad regular expression: {e}"),
+                    ),
+                }
+            }
+        }
+        for symbol in raw.tickers.iter().flatten() {
+            let upper = symbol.get_ref().trim().to_ascii_uppercase();
+            if !upper.contains(':') {
+                self.problem(
+                    symbol.span(),
+                    key("tickers"),
+                    format!(
+                        "{:?} is not a symbol such as \"TWSE:2330\"",
+                        symbol.get_ref()
+                    ),
+                );
+            }
+            filter.tickers.push(upper);
+        }
+        if let Some(days) = &raw.max_age_days {
+            filter.max_age_days =
+                Some(self.positive(&Some(days.clone()), &key("max_age_days"), 30) as u32);
+        }
+        let fetch_articles = raw.fetch_articles.unwrap_or(defaults.fetch_articles);
+        let summary_chars = match &raw.summary_chars {
+            Some(_) => self.positive(
+                &raw.summary_chars,
+                &key("summary_chars"),
+                defaults.summary_chars,
+            ),
+            None => defaults.summary_chars,
+        };
 
         // Each setting: the feed's own value (checked here, named by the feed's key), else the
         // checked `[defaults]` value.
@@ -777,6 +1061,11 @@ impl<'t> Checker<'t> {
             respect_robots,
             select,
             json,
+            fetch_articles,
+            summary_chars,
+            sources,
+            filter,
+            publish: true,
         })
     }
 
@@ -907,6 +1196,14 @@ impl<'t> Checker<'t> {
             date: date.ok()?,
             date_format,
         })
+    }
+}
+
+/// A source is a URL when it has a scheme, else the id of another feed.
+fn parse_source(text: &str) -> Source {
+    match Url::parse(text.trim()) {
+        Ok(url) if text.contains("://") => Source::Url(url),
+        _ => Source::Feed(text.trim().to_string()),
     }
 }
 

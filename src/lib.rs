@@ -3,6 +3,7 @@
 //! The modules follow the pipeline they run: [`config`] → [`fetch`] → [`decode`] → [`extract`]
 //! (with [`dates`]) → [`store`] → [`write`] → [`publish`], tied together by [`build`].
 
+pub mod article;
 pub mod build;
 pub mod config;
 pub mod dates;

@@ -131,9 +131,16 @@ pub fn publish_site(
             .map_or_else(|| "en".to_string(), |f| f.language.clone()),
         generator: GENERATOR,
     };
+    let tickers: Vec<FeedConfig> = config
+        .tickers
+        .iter()
+        .map(|t| crate::build::ticker_feed_config(config, t))
+        .collect();
     let feeds = config
         .feeds
         .iter()
+        .filter(|feed| feed.publish)
+        .chain(&tickers)
         .map(|feed| feed_view(feed, &config.site.base_url, store, now))
         .collect::<Result<Vec<_>, _>>()?;
     for (name, _) in DEFAULTS {
@@ -262,7 +269,11 @@ fn feed_view(
             .join(&format!("{}.xml", feed.id))
             .map(|u| u.to_string())
             .unwrap_or_default(),
-        item_count: store.count(&feed.id)?.min(feed.max_items),
+        // Merged and ticker feeds keep no items of their own; their last build counted them.
+        item_count: store
+            .count(&feed.id)?
+            .max(health.last_count.unwrap_or(0) as usize)
+            .min(feed.max_items),
         last_change_iso: last_change.as_ref().map(|(_, iso)| iso.clone()),
         last_change: last_change.map(|(shown, _)| shown),
         latest,

@@ -40,6 +40,19 @@ const MIGRATIONS: &[&str] = &[
         last_count           INTEGER
     );
     CREATE INDEX items_by_date ON items (feed_id, published);",
+    // 3: what enrichment adds to an item, and articles fetched once for their summaries.
+    "ALTER TABLE items ADD COLUMN author TEXT;
+    ALTER TABLE items ADD COLUMN source_name TEXT;
+    ALTER TABLE items ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+    CREATE TABLE articles (
+        url        TEXT PRIMARY KEY,
+        fetched_at INTEGER NOT NULL,
+        summary    TEXT,
+        author     TEXT,
+        image      TEXT,
+        published  INTEGER,
+        error      TEXT
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +87,9 @@ pub struct StoredItem {
     /// The date the page gave, if any.
     pub published: Option<i64>,
     pub first_seen: i64,
+    pub author: Option<String>,
+    pub source_name: Option<String>,
+    pub categories: Vec<String>,
 }
 
 impl StoredItem {
@@ -90,6 +106,20 @@ pub struct SeenItem {
     pub title: String,
     pub link: Option<String>,
     pub published: Option<i64>,
+    pub author: Option<String>,
+    pub source_name: Option<String>,
+    pub categories: Vec<String>,
+}
+
+/// What an article page gave, fetched once per link.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Article {
+    pub summary: Option<String>,
+    pub author: Option<String>,
+    pub image: Option<String>,
+    pub published: Option<i64>,
+    /// Why the fetch failed; a failed article is not fetched again.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,17 +317,22 @@ impl Store {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO items (feed_id, item_id, title, link, published, first_seen, last_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (feed_id, item_id) DO NOTHING",
+                    "INSERT INTO items (feed_id, item_id, title, link, published, first_seen, last_seen,
+                                        author, source_name, categories)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (feed_id, item_id) DO NOTHING",
                 )
                 .map_err(sqlite)?;
             let mut update = tx
                 .prepare_cached(
-                    "UPDATE items SET title = ?3, link = ?4, last_seen = ?5
+                    "UPDATE items SET title = ?3, link = ?4, last_seen = ?5,
+                        author = COALESCE(?6, author), source_name = COALESCE(?7, source_name),
+                        categories = ?8
                      WHERE feed_id = ?1 AND item_id = ?2",
                 )
                 .map_err(sqlite)?;
             for item in items {
+                let categories = item.categories.join("\n");
                 let inserted = insert
                     .execute(params![
                         feed_id,
@@ -305,14 +340,26 @@ impl Store {
                         item.title,
                         item.link,
                         item.published,
-                        now
+                        now,
+                        item.author,
+                        item.source_name,
+                        categories
                     ])
                     .map_err(sqlite)?;
                 if inserted == 1 {
                     new += 1;
                 } else {
                     update
-                        .execute(params![feed_id, item.id, item.title, item.link, now])
+                        .execute(params![
+                            feed_id,
+                            item.id,
+                            item.title,
+                            item.link,
+                            now,
+                            item.author,
+                            item.source_name,
+                            categories
+                        ])
                         .map_err(sqlite)?;
                 }
             }
@@ -327,7 +374,8 @@ impl Store {
         let mut query = self
             .conn
             .prepare_cached(
-                "SELECT item_id, title, link, published, first_seen FROM items WHERE feed_id = ?1
+                "SELECT item_id, title, link, published, first_seen, author, source_name, categories
+                 FROM items WHERE feed_id = ?1
                  ORDER BY COALESCE(published, first_seen) DESC, link, item_id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -339,7 +387,96 @@ impl Store {
                     link: row.get(2)?,
                     published: row.get(3)?,
                     first_seen: row.get(4)?,
+                    author: row.get(5)?,
+                    source_name: row.get(6)?,
+                    categories: row
+                        .get::<_, String>(7)?
+                        .split('\n')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect(),
                 })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The article fetched for a link, if it was.
+    pub fn article(&self, url: &str) -> Result<Option<Article>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT summary, author, image, published, error FROM articles WHERE url = ?1",
+                [url],
+                |row| {
+                    Ok(Article {
+                        summary: row.get(0)?,
+                        author: row.get(1)?,
+                        image: row.get(2)?,
+                        published: row.get(3)?,
+                        error: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn save_article(&self, url: &str, article: &Article, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO articles (url, fetched_at, summary, author, image, published, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (url) DO UPDATE SET fetched_at = ?2, summary = ?3, author = ?4,
+                    image = ?5, published = ?6, error = ?7",
+                params![
+                    url,
+                    now,
+                    article.summary,
+                    article.author,
+                    article.image,
+                    article.published,
+                    article.error
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Items of every feed that carry a category, newest first (for ticker feeds).
+    pub fn with_category(
+        &self,
+        category: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, StoredItem)>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT feed_id, item_id, title, link, published, first_seen, author, source_name, categories
+                 FROM items WHERE ('\n' || categories || '\n') LIKE ?1
+                 ORDER BY COALESCE(published, first_seen) DESC, link, item_id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let pattern = format!("%\n{category}\n%");
+        let rows = query
+            .query_map(params![pattern, limit as i64], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    StoredItem {
+                        id: row.get(1)?,
+                        title: row.get(2)?,
+                        link: row.get(3)?,
+                        published: row.get(4)?,
+                        first_seen: row.get(5)?,
+                        author: row.get(6)?,
+                        source_name: row.get(7)?,
+                        categories: row
+                            .get::<_, String>(8)?
+                            .split('\n')
+                            .filter(|c| !c.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                    },
+                ))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -454,6 +591,9 @@ mod tests {
             title: title.into(),
             link: Some(id.into()),
             published,
+            author: None,
+            source_name: None,
+            categories: vec!["TWSE:2330".into()],
         }
     }
 

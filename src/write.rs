@@ -51,13 +51,19 @@ pub struct FeedMeta {
 }
 
 /// One item as it is published.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Entry {
     /// Stable across runs; an IRI (the canonical link, or a `urn:` for link-less items).
     pub id: String,
     pub title: String,
     pub link: Option<Url>,
     pub published: Option<DateTime<Tz>>,
+    /// Tickers (`TWSE:2330`) and, in merged feeds, the sources it came from.
+    pub categories: Vec<String>,
+    pub author: Option<String>,
+    /// Plain text, from the article page.
+    pub summary: Option<String>,
+    pub image: Option<Url>,
 }
 
 /// Newest first; undated last; ties broken by link, then title, so equal input gives equal bytes.
@@ -88,11 +94,32 @@ pub fn rss(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         .map(|entry| rss::Item {
             title: Some(xml_safe(&entry.title)),
             link: entry.link.as_ref().map(Url::to_string),
+            description: entry.summary.as_deref().map(xml_safe),
             guid: Some(rss::Guid {
                 value: xml_safe(&entry.id),
                 permalink: entry.link.as_ref().is_some_and(|l| l.as_str() == entry.id),
             }),
             pub_date: entry.published.map(|at| at.to_rfc2822()),
+            categories: entry
+                .categories
+                .iter()
+                .map(|c| rss::Category {
+                    name: xml_safe(c),
+                    domain: None,
+                })
+                .collect(),
+            // RSS `author` must be an e-mail address; a name goes in dc:creator.
+            dublin_core_ext: entry.author.as_ref().map(|name| {
+                rss::extension::dublincore::DublinCoreExtension {
+                    creators: vec![xml_safe(name)],
+                    ..Default::default()
+                }
+            }),
+            enclosure: entry.image.as_ref().map(|image| rss::Enclosure {
+                url: image.to_string(),
+                length: "0".into(),
+                mime_type: image_type(image).into(),
+            }),
             ..Default::default()
         })
         .collect();
@@ -145,9 +172,35 @@ pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
                         mime_type: Some("text/html".into()),
                         ..Default::default()
                     })
+                    .chain(entry.image.iter().map(|image| atom::Link {
+                        href: image.to_string(),
+                        rel: "enclosure".into(),
+                        mime_type: Some(image_type(image).into()),
+                        ..Default::default()
+                    }))
                     .collect(),
                 published: entry.published.map(|at| at.fixed_offset()),
                 updated: when,
+                authors: entry
+                    .author
+                    .iter()
+                    .map(|name| atom::Person {
+                        name: xml_safe(name),
+                        ..Default::default()
+                    })
+                    .collect(),
+                categories: entry
+                    .categories
+                    .iter()
+                    .map(|c| atom::Category {
+                        term: xml_safe(c),
+                        ..Default::default()
+                    })
+                    .collect(),
+                summary: entry
+                    .summary
+                    .as_deref()
+                    .map(|s| atom::Text::plain(xml_safe(s))),
                 // RFC 4287 wants content or an alternate link; a link-less item gets its headline.
                 content: entry.link.is_none().then(|| atom::Content {
                     value: Some(xml_safe(&entry.title)),
@@ -197,11 +250,23 @@ pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         #[serde(skip_serializing_if = "Option::is_none")]
         url: Option<&'a str>,
         title: &'a str,
-        /// JSON Feed requires content; until there is a summary, the headline is the content.
+        /// JSON Feed requires content: the summary, or the headline where there is none.
         content_text: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
+        summary: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         date_published: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        authors: Vec<Name<'a>>,
         language: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Name<'a> {
+        name: &'a str,
     }
     #[derive(serde::Serialize)]
     struct Feed<'a> {
@@ -231,8 +296,12 @@ pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
                 id: &entry.id,
                 url: entry.link.as_ref().map(Url::as_str),
                 title: &entry.title,
-                content_text: &entry.title,
+                content_text: entry.summary.as_deref().unwrap_or(&entry.title),
+                summary: entry.summary.as_deref(),
+                image: entry.image.as_ref().map(Url::as_str),
                 date_published: entry.published.map(|at| at.to_rfc3339()),
+                tags: entry.categories.iter().map(String::as_str).collect(),
+                authors: entry.author.iter().map(|name| Name { name }).collect(),
                 language: &meta.language,
             })
             .collect(),
@@ -240,6 +309,20 @@ pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain data cannot fail");
     out.push(b'\n');
     out
+}
+
+/// A picture's media type by its extension (feeds need one for enclosures).
+fn image_type(url: &Url) -> &'static str {
+    let path = url.path().to_ascii_lowercase();
+    if path.ends_with(".png") {
+        "image/png"
+    } else if path.ends_with(".gif") {
+        "image/gif"
+    } else if path.ends_with(".webp") {
+        "image/webp"
+    } else {
+        "image/jpeg"
+    }
 }
 
 /// The entries of an Atom file this tool wrote, to recover a feed's history when its state is
@@ -257,8 +340,16 @@ pub fn read_atom(bytes: &[u8]) -> Vec<Entry> {
                 .iter()
                 .find(|l| l.rel == "alternate")
                 .and_then(|l| Url::parse(&l.href).ok()),
+            image: entry
+                .links
+                .iter()
+                .find(|l| l.rel == "enclosure")
+                .and_then(|l| Url::parse(&l.href).ok()),
             title: entry.title.value,
             published: Some(entry.published.unwrap_or(entry.updated).with_timezone(&tz)),
+            categories: entry.categories.into_iter().map(|c| c.term).collect(),
+            author: entry.authors.into_iter().next().map(|p| p.name),
+            summary: entry.summary.map(|t| t.value),
             id: entry.id,
         })
         .collect()
@@ -296,6 +387,7 @@ mod tests {
                     .with_ymd_and_hms(2025, 8, 28, 15, minute, 0)
                     .unwrap(),
             ),
+            ..Default::default()
         }
     }
 

@@ -429,6 +429,7 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
                 title: candidate.title.clone(),
                 link: Some(candidate.url.clone()),
                 published,
+                context: super::item_context(&element_text(candidate.item), &candidate.title),
             });
         }
     }

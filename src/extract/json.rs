@@ -368,10 +368,16 @@ fn to_item(
     let published = item_date(date.and_then(|d| item.pointer(d)), date_format, ctx)
         .and_then(|stamp| stamp.instant(ctx.tz))
         .map(dates::truncate_to_seconds);
+    // An author or source field, where the API has one, is the item's byline.
+    let context = ["/author", "/source", "/sourceName", "/byline", "/creator"]
+        .iter()
+        .find_map(|p| item.pointer(p).and_then(value_text))
+        .map(|t| clean(&t));
     Some(Item {
         title,
         link,
         published,
+        context,
     })
 }
 

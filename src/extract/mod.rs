@@ -18,6 +18,18 @@ pub struct Item {
     pub title: String,
     pub link: Option<Url>,
     pub published: Option<DateTime<Tz>>,
+    /// The item's other text (byline, source, time), where a byline may be found.
+    pub context: Option<String>,
+}
+
+/// At most this much of an item's other text is kept for byline detection.
+const CONTEXT_CHARS: usize = 200;
+
+/// The text of an item element without its headline, shortened.
+pub fn item_context(item_text: &str, title: &str) -> Option<String> {
+    let rest = item_text.replacen(title, " ", 1);
+    let rest: String = text::clean(&rest).chars().take(CONTEXT_CHARS).collect();
+    (!rest.is_empty()).then_some(rest)
 }
 
 /// Keep the first item for each link; a later duplicate may still supply a missing date.

@@ -59,10 +59,12 @@ pub fn extract(
                     )
                 }
             };
+            let context = super::item_context(&element_text(element), &title);
             Some(Item {
                 title,
                 link,
                 published,
+                context,
             })
         })
         .collect();
