@@ -596,27 +596,37 @@ impl<'t> Checker<'t> {
         let defaults = self.defaults(&raw_defaults);
         let mut ids = HashSet::new();
         let mut feeds = Vec::new();
-        let mut named_sources: Vec<(usize, String, Range<usize>)> = Vec::new();
-        for (i, span, raw) in raw_feeds {
-            let sources = raw.sources.clone();
-            if let Some(feed) = self.feed(i, span, raw, &defaults, base, &mut ids) {
-                for source in sources.iter().flat_map(|s| s.get_ref().iter()) {
-                    if let Source::Feed(id) = parse_source(source.get_ref()) {
-                        named_sources.push((feeds.len(), id, source.span()));
-                    }
+        // A merged feed's named sources must be feeds of one listing each; checked against every
+        // feed written, also those with problems of their own.
+        let all_ids: HashSet<String> = raw_feeds
+            .iter()
+            .map(|(_, _, r)| r.id.get_ref().clone())
+            .collect();
+        let merged_ids: HashSet<String> = raw_feeds
+            .iter()
+            .filter(|(_, _, r)| r.sources.is_some())
+            .map(|(_, _, r)| r.id.get_ref().clone())
+            .collect();
+        for (i, _, raw) in &raw_feeds {
+            for source in raw.sources.iter().flat_map(|s| s.get_ref().iter()) {
+                let Source::Feed(id) = parse_source(source.get_ref()) else {
+                    continue;
+                };
+                let key = format!("feeds[{i}].sources");
+                if !all_ids.contains(&id) {
+                    self.problem(source.span(), key, format!("no feed with id {id:?}"));
+                } else if merged_ids.contains(&id) {
+                    self.problem(
+                        source.span(),
+                        key,
+                        format!("{id:?} is itself a merged feed"),
+                    );
                 }
-                feeds.push(feed);
             }
         }
-        // A merged feed's named sources are feeds of one listing each.
-        for (at, id, span) in named_sources {
-            let key = format!("feeds[{at}].sources");
-            match feeds.iter().find(|f| f.id == id) {
-                None => self.problem(span, key, format!("no feed with id {id:?}")),
-                Some(f) if !f.sources.is_empty() => {
-                    self.problem(span, key, format!("{id:?} is itself a merged feed"))
-                }
-                Some(_) => {}
+        for (i, span, raw) in raw_feeds {
+            if let Some(feed) = self.feed(i, span, raw, &defaults, base, &mut ids) {
+                feeds.push(feed);
             }
         }
         let site = site?;

@@ -163,7 +163,7 @@ static UDN: LazyLock<Regex> = LazyLock::new(|| {
 });
 static WIRE_DOT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^\s*(Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo)\s*[•·|\-–]",
+        r"(?:^|\s)(Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo)\s*[•·|\-–]",
     )
 });
 static BY: LazyLock<Regex> = LazyLock::new(|| {
@@ -318,6 +318,10 @@ mod tests {
             ),
             ("經濟日報／編譯葉亭均", by(Some("經濟日報"), Some("葉亭均"))),
             ("Reuters • 2 hours ago", by(Some("Reuters"), None)),
+            (
+                "2025/8/28 14:30 Reuters • 2 hours ago",
+                by(Some("Reuters"), None),
+            ),
             ("By Jane Doe, Reuters", by(None, Some("Jane Doe"))),
             ("Story by John A. Smith", by(None, Some("John A. Smith"))),
         ];

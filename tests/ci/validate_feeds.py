@@ -53,6 +53,13 @@ def check_json_feed(path, expected):
             problems.append(f"{path}: {want['link']}: title {got.get('title')!r} != {want['title']!r}")
         if instant(got.get("date_published")) != instant(want.get("date")):
             problems.append(f"{path}: {want['link']}: date {got.get('date_published')!r} != {want.get('date')!r}")
+        for category in want.get("categories", []):
+            if category not in got.get("tags", []):
+                problems.append(f"{path}: {want['link']}: tag {category!r} missing")
+        if "author" in want and [a.get("name") for a in got.get("authors", [])][:1] != [want["author"]]:
+            problems.append(f"{path}: {want['link']}: authors {got.get('authors')!r}")
+        if "summary" in want and got.get("summary") != want["summary"]:
+            problems.append(f"{path}: {want['link']}: summary {got.get('summary')!r}")
     return problems
 
 
@@ -75,6 +82,15 @@ def check_file(path, expected):
         got_instant = calendar.timegm(stamp) if stamp else None
         if got_instant != instant(want.get("date")):
             problems.append(f"{path}: {want['link']}: date {got.get('published')!r} != {want.get('date')!r}")
+        # Enrichment, as readers see it: categories as tags, the author, the summary.
+        terms = [t.get("term") for t in got.get("tags", [])]
+        for category in want.get("categories", []):
+            if category not in terms:
+                problems.append(f"{path}: {want['link']}: category {category!r} not in {terms}")
+        if "author" in want and got.get("author") != want["author"]:
+            problems.append(f"{path}: {want['link']}: author {got.get('author')!r} != {want['author']!r}")
+        if "summary" in want and got.get("summary") != want["summary"]:
+            problems.append(f"{path}: {want['link']}: summary {got.get('summary')!r} != {want['summary']!r}")
     return problems
 
 
