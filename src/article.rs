@@ -69,8 +69,10 @@ pub fn read_article(
                 .iter()
                 .find_map(|p| enrich::byline(p).and_then(|b| b.author))
         });
+    // Only pictures a reader can load: no data: or javascript: URLs.
     let image = meta(&IMAGE)
         .and_then(|src| page_url.join(&src).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| u.to_string());
     let published = meta(&PUBLISHED_META)
         .or_else(|| {

@@ -25,6 +25,36 @@ use crate::write::{self, Entry, FeedMeta};
 /// A page that used to give at least this many items and now gives under a quarter of them has
 /// most likely changed its layout; publishing the remainder would look like mass deletion.
 const SHRINK_GUARD_MIN: i64 = 8;
+/// Runs in a row that a smaller page is refused before it is taken as the page's new size.
+const SHRINK_ACCEPT_AFTER: i64 = 3;
+/// Words of the shrink error that tell it apart in the feed's last error.
+const SHRINK_MARK: &str = "the page layout has probably changed";
+
+/// What the HTTP validators of a page are kept under: the feed, the page, and how it is read
+/// (the extraction config and this version), so that fixing a selector, upgrading dateline or a
+/// second feed on the same page never gets a 304 for content it has not read.
+fn page_key(feed: &FeedConfig) -> String {
+    let how = match (&feed.select, &feed.json) {
+        (Some(s), _) => format!(
+            "select {} {:?} {:?} {:?} {:?}",
+            s.item_source,
+            s.title.as_ref().map(|v| &v.source),
+            s.link.as_ref().map(|v| &v.source),
+            s.date.as_ref().map(|v| &v.source),
+            s.date_format
+        ),
+        (None, Some(j)) => format!("json {j:?}"),
+        (None, None) => "auto".into(),
+    };
+    let mut hash = Sha256::new();
+    hash.update(how.as_bytes());
+    hash.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let digest: String = hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{} {} {digest}", feed.id, feed.url)
+}
 
 /// Called as each feed finishes, for progress display.
 pub type Progress = Arc<dyn Fn(&FeedReport) + Send + Sync>;
@@ -63,7 +93,7 @@ pub enum FeedError {
     #[error("no dated headlines found on {url}{hint}")]
     NoItems { url: String, hint: String },
     #[error(
-        "{url} gave {found} items where it gave {before} last time; the page layout has probably changed, so the published feed is kept"
+        "{url} gave {found} items where it gave {before} last time; the page layout has probably changed, so the published feed is kept (after 3 such runs the smaller page is accepted)"
     )]
     Shrunk {
         url: String,
@@ -245,7 +275,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         seed_from_published(&mut store, &run.output, feed, now)?;
         // Validators without stored items would turn a 304 into an empty feed.
         let validators = if store.has_items(&feed.id)? {
-            store.validators(&url)?
+            store.validators(&page_key(feed))?
         } else {
             Validators::default()
         };
@@ -277,9 +307,16 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
             let items = tokio::task::spawn_blocking(move || extract_page(&page, &parse_feed, &ctx))
                 .await
                 .map_err(|e| FeedError::Extract(e.to_string()))??;
+            // After SHRINK_ACCEPT_AFTER runs of the smaller page, it is the page's new size.
+            let insisting = health.consecutive_failures >= SHRINK_ACCEPT_AFTER
+                && health
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains(SHRINK_MARK));
             if let Some(before) = health.last_count
                 && before >= SHRINK_GUARD_MIN
                 && (items.len() as i64) * 4 < before
+                && !insisting
             {
                 return Err(FeedError::Shrunk {
                     url,
@@ -290,7 +327,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
             let seen = seen_items(feed, &items);
             let mut store = run.store.lock().expect("store lock");
             let new = store.merge(&feed.id, &seen, now)?;
-            store.save_validators(&url, &page_validators)?;
+            store.save_validators(&page_key(feed), &page_validators)?;
             (Some(items.len()), new, false)
         }
     };
@@ -361,14 +398,15 @@ fn finish(
 /// Follow each item's link that has not been read yet, once, for a summary, author, picture and
 /// date. A failed article is recorded and never fails the feed.
 async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
-    let todo: Vec<String> = {
+    let todo: Vec<StoredItem> = {
         let store = run.store.lock().expect("store lock");
         let mut todo = Vec::new();
         for item in store.recent(&feed.id, feed.max_items)? {
-            if let Some(link) = item.link
-                && store.article(&link)?.is_none()
+            if let Some(link) = &item.link
+                && allowed_article(link, &feed.url)
+                && store.article(link)?.is_none()
             {
-                todo.push(link);
+                todo.push(item);
             }
         }
         todo.truncate(ARTICLES_PER_RUN);
@@ -378,21 +416,27 @@ async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
         tz: feed.timezone,
         now: run.now,
     };
-    let reads = todo.into_iter().map(|link| async move {
-        let article = match Url::parse(&link) {
-            Err(e) => Article {
-                error: Some(e.to_string()),
-                ..Default::default()
-            },
+    let reads = todo.into_iter().map(|item| async move {
+        let link = item.link.clone().unwrap_or_default();
+        // A failure that may pass (a timeout, 5xx, 429) is not stored, so the next run retries.
+        let (article, transient) = match Url::parse(&link) {
+            Err(e) => (
+                Article {
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                },
+                false,
+            ),
             Ok(url) => {
                 let request = Request {
                     url,
+                    validators: Validators::default(),
                     ..Request::for_feed(feed)
                 };
                 match run.fetcher.fetch(&request).await {
                     Ok(Fetched::Page(page)) => {
                         let summary_chars = feed.summary_chars;
-                        tokio::task::spawn_blocking(move || {
+                        let read = tokio::task::spawn_blocking(move || {
                             let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
                             let decoded =
                                 decode::decode(&page.body, page.content_type.as_deref(), tld);
@@ -403,34 +447,88 @@ async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
                                 &ctx,
                             )
                         })
-                        .await
-                        .unwrap_or_else(|e| Article {
-                            error: Some(e.to_string()),
-                            ..Default::default()
-                        })
+                        .await;
+                        match read {
+                            Ok(article) => (article, false),
+                            Err(e) => (
+                                Article {
+                                    error: Some(e.to_string()),
+                                    ..Default::default()
+                                },
+                                false,
+                            ),
+                        }
                     }
-                    Ok(Fetched::NotModified) => Article::default(),
-                    Err(e) => Article {
-                        error: Some(e.to_string()),
-                        ..Default::default()
-                    },
+                    Ok(Fetched::NotModified) => (Article::default(), false),
+                    Err(e) => {
+                        let transient = matches!(
+                            e,
+                            FetchError::Timeout(_) | FetchError::Connect(_) | FetchError::Other(_)
+                        ) || matches!(e, FetchError::Status { status, .. } if status == 408 || status == 429 || status >= 500);
+                        (
+                            Article {
+                                error: Some(e.to_string()),
+                                ..Default::default()
+                            },
+                            transient,
+                        )
+                    }
                 }
             }
         };
-        (link, article)
+        (item, article, transient)
     });
-    let read: Vec<(String, Article)> = futures::stream::iter(reads)
+    let read: Vec<(StoredItem, Article, bool)> = futures::stream::iter(reads)
         .buffer_unordered(4)
         .collect()
         .await;
+    let now = run.now.timestamp();
     let store = run.store.lock().expect("store lock");
-    for (link, article) in read {
+    for (item, article, transient) in read {
+        let link = item.link.clone().unwrap_or_default();
         if let Some(error) = &article.error {
             tracing::info!("feed {}: article {link}: {error}", feed.id);
         }
-        store.save_article(&link, &article, run.now.timestamp())?;
+        if transient {
+            continue;
+        }
+        store.save_article(&link, &article, now)?;
+        // The article's time replaces no date or a bare day only before the item is first
+        // published: a date once out never moves.
+        let day_only = item
+            .published
+            .and_then(|at| feed.timezone.timestamp_opt(at, 0).single())
+            .is_some_and(|at| at.time() == chrono::NaiveTime::MIN);
+        if item.first_seen == now
+            && (item.published.is_none() || day_only)
+            && let Some(better) = article.published
+        {
+            store.set_published(&feed.id, &item.id, better)?;
+        }
     }
     Ok(())
+}
+
+/// Article links are followed only to public hosts, or to the listing's own host: a listing
+/// must not steer the fetcher at loopback or private addresses.
+fn allowed_article(link: &str, listing: &Url) -> bool {
+    let Ok(url) = Url::parse(link) else {
+        return false;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    if url.host_str() == listing.host_str() {
+        return true;
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            !(ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified())
+        }
+        Some(url::Host::Ipv6(ip)) => !(ip.is_loopback() || ip.is_unspecified()),
+        Some(url::Host::Domain(name)) => name != "localhost" && !name.ends_with(".localhost"),
+        None => false,
+    }
 }
 
 /// At most this many articles are read per feed and run; the rest wait for the next run.
@@ -510,53 +608,68 @@ async fn build_merged(
 /// How close two copies of one story are in time to count as one.
 const SYNDICATION_WINDOW_HOURS: i64 = 48;
 
-/// The same story from several sources (same canonical link, or the same normalised title within
-/// the window), once: the earliest copy, with `source:NAME` categories for every source.
+/// The same story from several sources (the same link, or the same normalised title within the
+/// window, both dated), once: it keeps the id, link and title of its first copy (sources in
+/// config order), so its id never changes, takes the earliest date, and names every source in
+/// `source:NAME` categories. Copies are only matched across sources: one portal's recurring
+/// headline ("Morning Briefing") stays one item per day.
 pub fn merge_sources(parts: Vec<(String, Vec<Entry>)>) -> Vec<Entry> {
-    let mut merged: Vec<(Entry, Vec<String>)> = Vec::new();
-    for (name, entries) in parts {
+    struct Group {
+        entry: Entry,
+        names: Vec<String>,
+        sources: Vec<usize>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (index, (name, entries)) in parts.into_iter().enumerate() {
         for entry in entries {
             let key = title_key(&entry.title);
-            let same = merged.iter().position(|(kept, _)| {
-                (kept.link.is_some() && kept.link == entry.link)
-                    || (!key.is_empty()
-                        && title_key(&kept.title) == key
-                        && match (kept.published, entry.published) {
-                            (Some(a), Some(b)) => {
-                                (a - b).num_hours().abs() <= SYNDICATION_WINDOW_HOURS
-                            }
-                            _ => true,
-                        })
+            let link = entry.link.as_ref().map(extract::text::link_key);
+            let same = groups.iter().position(|group| {
+                let kept = &group.entry;
+                !group.sources.contains(&index)
+                    && ((link.is_some() && kept.link.as_ref().map(extract::text::link_key) == link)
+                        || (!key.is_empty()
+                            && title_key(&kept.title) == key
+                            && matches!((kept.published, entry.published), (Some(a), Some(b))
+                                if (a - b).num_hours().abs() <= SYNDICATION_WINDOW_HOURS)))
             });
             match same {
                 Some(i) => {
-                    let (kept, names) = &mut merged[i];
-                    if !names.contains(&name) {
-                        names.push(name.clone());
+                    let group = &mut groups[i];
+                    group.sources.push(index);
+                    if !group.names.contains(&name) {
+                        group.names.push(name.clone());
                     }
-                    if entry.published < kept.published && entry.published.is_some()
-                        || kept.published.is_none()
+                    if let Some(at) = entry.published
+                        && group.entry.published.is_none_or(|kept| at < kept)
                     {
-                        let categories = std::mem::take(&mut kept.categories);
-                        *kept = entry;
-                        for c in categories {
-                            if !kept.categories.contains(&c) {
-                                kept.categories.push(c);
-                            }
+                        group.entry.published = Some(at);
+                    }
+                    for category in entry.categories {
+                        if !group.entry.categories.contains(&category) {
+                            group.entry.categories.push(category);
                         }
                     }
+                    if group.entry.summary.is_none() {
+                        group.entry.summary = entry.summary;
+                    }
                 }
-                None => merged.push((entry, vec![name.clone()])),
+                None => groups.push(Group {
+                    entry,
+                    names: vec![name.clone()],
+                    sources: vec![index],
+                }),
             }
         }
     }
-    merged
+    groups
         .into_iter()
-        .map(|(mut entry, names)| {
-            entry
+        .map(|mut group| {
+            group
+                .entry
                 .categories
-                .extend(names.into_iter().map(|n| format!("source:{n}")));
-            entry
+                .extend(group.names.into_iter().map(|n| format!("source:{n}")));
+            group.entry
         })
         .collect()
 }
@@ -841,7 +954,7 @@ fn seen_items(feed: &FeedConfig, items: &[Item]) -> Vec<SeenItem> {
         .iter()
         .map(|item| {
             let link = item.link.as_ref().map(extract::text::canonical_link);
-            let byline = enrich::byline(&item.title)
+            let byline = enrich::byline_in_title(&item.title)
                 .or_else(|| item.context.as_deref().and_then(enrich::byline))
                 .unwrap_or_default();
             SeenItem {
@@ -873,16 +986,7 @@ fn entries_from(
             _ => None,
         };
         let article = article.filter(|a| a.error.is_none()).unwrap_or_default();
-        let day_only = item
-            .published
-            .and_then(|at| tz.timestamp_opt(at, 0).single())
-            .is_some_and(|at| at.time() == chrono::NaiveTime::MIN);
-        // The article's own time is better than no date or only a day.
-        let date = match (item.published, article.published) {
-            (None, Some(better)) => better,
-            (Some(_), Some(better)) if day_only => better,
-            _ => item.date(),
-        };
+        let date = item.date();
         let mut categories = item.categories.clone();
         if let Some(summary) = &article.summary {
             for ticker in enrich::tickers(summary, market) {
@@ -940,8 +1044,9 @@ fn content_hash(entries: &[Entry]) -> String {
         .collect()
 }
 
-/// The canonical link identifies an article, so an edited title keeps its id. An item without a
-/// link is known by its title and date within its feed.
+/// The canonical link identifies an article, so an edited title keeps its id; written with https,
+/// so a site moving from http to https does not make every item new. An item without a link is
+/// known by its title and date within its feed.
 pub fn entry_id(
     feed_id: &str,
     title: &str,
@@ -949,6 +1054,13 @@ pub fn entry_id(
     published: Option<DateTime<Tz>>,
 ) -> String {
     match link {
+        Some(link) if link.scheme() == "http" => {
+            let mut secure = link.clone();
+            match secure.set_scheme("https") {
+                Ok(()) => secure.to_string(),
+                Err(()) => link.to_string(),
+            }
+        }
         Some(link) => link.to_string(),
         None => {
             let mut hash = Sha256::new();
@@ -997,4 +1109,128 @@ fn publish_feed(
         changed |= output.publish(&name, &bytes)? == Written::Changed;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Timelike};
+
+    fn entry(link: &str, title: &str, day: u32, hour: u32) -> Entry {
+        let link = Url::parse(link).unwrap();
+        Entry {
+            id: link.to_string(),
+            title: title.into(),
+            link: Some(link),
+            published: Some(
+                chrono_tz::Asia::Taipei
+                    .with_ymd_and_hms(2025, 8, day, hour, 0, 0)
+                    .unwrap(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_recurring_headline_of_one_source_stays_one_item_per_day() {
+        let a = vec![
+            entry(
+                "https://a.example/brief-28",
+                "Morning Briefing: markets",
+                28,
+                8,
+            ),
+            entry(
+                "https://a.example/brief-27",
+                "Morning Briefing: markets",
+                27,
+                8,
+            ),
+        ];
+        let merged = merge_sources(vec![("A".into(), a)]);
+        assert_eq!(merged.len(), 2);
+    }
+
+    #[test]
+    fn a_syndicated_story_keeps_its_first_id_and_takes_the_earliest_date() {
+        let a = vec![entry(
+            "https://a.example/x",
+            "台積電法說會前夕 外資連三買",
+            28,
+            15,
+        )];
+        let b = vec![entry(
+            "http://b.example/y",
+            "台積電法說會前夕，外資連三買",
+            28,
+            14,
+        )];
+        let c = vec![entry("http://a.example/x", "Other title", 28, 16)];
+        let merged = merge_sources(vec![("A".into(), a), ("B".into(), b), ("C".into(), c)]);
+        assert_eq!(merged.len(), 1, "{merged:#?}");
+        assert_eq!(
+            merged[0].id, "https://a.example/x",
+            "the id never moves to a later source's copy"
+        );
+        assert_eq!(merged[0].published.unwrap().hour(), 14);
+        let sources: Vec<&str> = merged[0]
+            .categories
+            .iter()
+            .filter_map(|c| c.strip_prefix("source:"))
+            .collect();
+        assert_eq!(sources, ["A", "B", "C"]);
+    }
+
+    #[test]
+    fn ids_are_unique_and_undated_copies_are_not_matched_by_title() {
+        let a = vec![entry("https://a.example/1", "Same title here", 20, 9)];
+        let b = vec![entry("https://b.example/2", "Same title here", 25, 9)];
+        let mut undated = entry("https://c.example/3", "Same title here", 25, 9);
+        undated.published = None;
+        let merged = merge_sources(vec![
+            ("A".into(), a),
+            ("B".into(), b),
+            ("C".into(), vec![undated]),
+        ]);
+        let mut ids: Vec<&str> = merged.iter().map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), merged.len());
+        assert_eq!(
+            merged.len(),
+            3,
+            "five days apart and undated: three stories"
+        );
+    }
+
+    #[test]
+    fn article_links_stay_off_private_hosts_unless_the_listing_is_there() {
+        let listing = Url::parse("https://news.example.com/list").unwrap();
+        assert!(allowed_article("https://news.example.com/a/1", &listing));
+        assert!(allowed_article("https://other.example.org/a", &listing));
+        for bad in [
+            "http://127.0.0.1/admin",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.5/x",
+            "http://localhost:8080/",
+            "ftp://news.example.com/a",
+            "javascript:alert(1)",
+        ] {
+            assert!(!allowed_article(bad, &listing), "{bad}");
+        }
+        let local = Url::parse("http://127.0.0.1:8080/list").unwrap();
+        assert!(
+            allowed_article("http://127.0.0.1:8080/a/1", &local),
+            "the listing's own host"
+        );
+    }
+
+    #[test]
+    fn ids_are_written_with_https() {
+        let http = Url::parse("http://news.example.com/a?id=1").unwrap();
+        assert_eq!(
+            entry_id("f", "t", Some(&http), None),
+            "https://news.example.com/a?id=1"
+        );
+    }
 }

@@ -637,16 +637,19 @@ impl<'t> Checker<'t> {
                 continue;
             }
             feed.url = site.base_url.clone();
+            // Hidden feeds take the host's name, not the merged feed's title, for source:NAME.
             let template = FeedConfig {
                 sources: Vec::new(),
                 filter: Filter::default(),
                 publish: false,
+                title: None,
                 ..feed.clone()
             };
-            for (n, source) in feed.sources.iter_mut().enumerate() {
+            for source in feed.sources.iter_mut() {
                 if let Source::Url(url) = source {
+                    // Named by the URL, so reordering or removing sources keeps each history.
                     let part = FeedConfig {
-                        id: format!("{}.src{n}", template.id),
+                        id: format!("{}.src-{}", template.id, short_hash(url.as_str())),
                         url: url.clone(),
                         ..template.clone()
                     };
@@ -656,10 +659,21 @@ impl<'t> Checker<'t> {
             }
         }
         feeds.extend(hidden);
-        let tickers = raw_tickers
-            .into_iter()
-            .filter_map(|(i, raw)| self.ticker(i, raw, &ids))
-            .collect();
+        let mut tickers: Vec<TickerFeed> = Vec::new();
+        for (i, raw) in raw_tickers {
+            let span = raw.symbol.span();
+            if let Some(ticker) = self.ticker(i, raw, &ids) {
+                if tickers.iter().any(|t| t.id == ticker.id) {
+                    self.problem(
+                        span,
+                        format!("tickers[{i}].symbol"),
+                        format!("{} is listed twice", ticker.symbol),
+                    );
+                    continue;
+                }
+                tickers.push(ticker);
+            }
+        }
         Some(Config {
             path: path.to_path_buf(),
             site,
@@ -988,7 +1002,7 @@ impl<'t> Checker<'t> {
         }
         if let Some(days) = &raw.max_age_days {
             filter.max_age_days =
-                Some(self.positive(&Some(days.clone()), &key("max_age_days"), 30) as u32);
+                Some(self.bounded(&Some(days.clone()), &key("max_age_days"), 30, 36_500) as u32);
         }
         let fetch_articles = raw.fetch_articles.unwrap_or(defaults.fetch_articles);
         let summary_chars = match &raw.summary_chars {
@@ -1207,6 +1221,15 @@ impl<'t> Checker<'t> {
             date_format,
         })
     }
+}
+
+/// A short, stable fingerprint of a text (hex of SHA-256).
+fn short_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A source is a URL when it has a scheme, else the id of another feed.

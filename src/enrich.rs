@@ -174,6 +174,16 @@ static BY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The source and author a byline names, in the forms portals print.
 pub fn byline(text: &str) -> Option<Byline> {
+    byline_in(text, true)
+}
+
+/// A byline in a headline: the same forms, except `By X`, which in a Title Case headline is
+/// prose ("Shares Boosted By Strong Demand").
+pub fn byline_in_title(title: &str) -> Option<Byline> {
+    byline_in(title, false)
+}
+
+fn byline_in(text: &str, allow_by: bool) -> Option<Byline> {
     let clean = |s: &str| {
         let s = s.trim();
         (!s.is_empty()).then(|| s.to_string())
@@ -210,7 +220,7 @@ pub fn byline(text: &str) -> Option<Byline> {
             author: None,
         });
     }
-    if let Some(c) = BY.captures(text) {
+    if allow_by && let Some(c) = BY.captures(text) {
         return Some(Byline {
             source: None,
             author: clean(&c[1]),
@@ -335,5 +345,19 @@ mod tests {
         ] {
             assert_eq!(byline(text), None, "{text}");
         }
+        // Title Case headlines: "By" is prose there.
+        for title in [
+            "Nvidia Shares Boosted By Strong Data Center Demand",
+            "Oil Prices Rise By Most In A Month",
+        ] {
+            assert_eq!(byline_in_title(title), None, "{title}");
+        }
+        assert_eq!(
+            byline_in_title("【財訊快報/陳孟朔】台積電")
+                .unwrap()
+                .author
+                .as_deref(),
+            Some("陳孟朔")
+        );
     }
 }

@@ -247,8 +247,7 @@ fn feed_view(
     let first_day = since.with_timezone(&tz).date_naive();
     let dates = store.dates_since(
         &feed.id,
-        tz.from_utc_datetime(&first_day.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .timestamp(),
+        crate::dates::local_to_instant(first_day.and_time(chrono::NaiveTime::MIN), tz).timestamp(),
     )?;
     let last_change = health.changed_at.and_then(|at| local(at, tz));
     let last_success = health.last_success.and_then(|at| local(at, tz));

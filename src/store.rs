@@ -401,6 +401,22 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// An item's publication date, set once from its article before it was first published.
+    pub fn set_published(
+        &self,
+        feed_id: &str,
+        item_id: &str,
+        published: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE items SET published = ?3 WHERE feed_id = ?1 AND item_id = ?2",
+                params![feed_id, item_id, published],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// The article fetched for a link, if it was.
     pub fn article(&self, url: &str) -> Result<Option<Article>, StoreError> {
         self.conn

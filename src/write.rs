@@ -94,7 +94,9 @@ pub fn rss(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         .map(|entry| rss::Item {
             title: Some(xml_safe(&entry.title)),
             link: entry.link.as_ref().map(Url::to_string),
-            description: entry.summary.as_deref().map(xml_safe),
+            // Readers take an RSS description as HTML: the plain-text summary is escaped for it,
+            // so `<img onerror=…>` in a site's description stays text and `P/E < 10` reads right.
+            description: entry.summary.as_deref().map(|s| html_escape(&xml_safe(s))),
             guid: Some(rss::Guid {
                 value: xml_safe(&entry.id),
                 permalink: entry.link.as_ref().is_some_and(|l| l.as_str() == entry.id),
@@ -311,6 +313,20 @@ pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
     out
 }
 
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A picture's media type by its extension (feeds need one for enclosures).
 fn image_type(url: &Url) -> &'static str {
     let path = url.path().to_ascii_lowercase();
@@ -405,6 +421,16 @@ mod tests {
         assert!(xml.contains("A &amp; &lt;B&gt;"), "{xml}");
         assert!(!xml.contains('\u{8}') && !xml.contains('\u{1}'));
         roxmltree::Document::parse(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn summaries_stay_text_in_rss_descriptions() {
+        let mut with_summary = entry("A", 48);
+        with_summary.summary = Some("P/E < 10 & <img src=x onerror=alert(1)>".into());
+        let xml = String::from_utf8(rss(&meta(), &[with_summary])).unwrap();
+        // The rss crate writes descriptions as CDATA; inside it, the text is escaped as HTML so
+        // that the reader shows text, not an element.
+        assert!(xml.contains("<description><![CDATA[P/E &lt; 10 &amp; &lt;img src=x onerror=alert(1)&gt;]]></description>"), "{xml}");
     }
 
     #[test]

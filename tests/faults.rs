@@ -646,3 +646,125 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
     );
     assert_eq!(std::fs::read(site.out("news.xml")).unwrap(), before[0].0);
 }
+
+#[test]
+fn a_page_that_stays_smaller_is_accepted_after_three_runs() {
+    let site = Site::new("");
+    site.baseline();
+    site.server.route(
+        "/list",
+        Route::page(
+            "text/html",
+            page(&[
+                (Some(16), 99, "只剩一則新聞的頁面標題"),
+                (Some(15), 98, "只剩兩則新聞的頁面標題"),
+            ]),
+        ),
+    );
+    for minute in [10, 20, 30] {
+        let output = site.build(&format!("2025-08-28T17:{minute}:00+08:00"));
+        assert_eq!(output.status.code(), Some(2), "run at :{minute}");
+        assert!(stderr(&output).contains("after 3 such runs the smaller page is accepted"));
+    }
+    let output = site.build("2025-08-28T17:40:00+08:00");
+    assert!(
+        output.status.success(),
+        "the fourth run accepts it: {}",
+        stderr(&output)
+    );
+    assert_eq!(site.items().len(), 12, "history kept, two new items added");
+}
+
+#[test]
+fn two_feeds_on_one_page_each_read_a_new_version() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds: String = ["first", "second"]
+        .iter()
+        .map(|id| format!("[[feeds]]\nid = \"{id}\"\nurl = \"{}\"\n[feeds.select]\nitem = \"ul.news > li\"\ndate = \"span.t\"\n\n", server.url("/shared")))
+        .collect();
+    let config = write_config(dir.path(), &feeds);
+    let serve = |rows: &[(Option<u32>, u32, &str)], etag: &str| {
+        let mut route = Route::page("text/html", page(rows));
+        route.etag = Some(etag.into());
+        server.route("/shared", route);
+    };
+    let rows = [
+        (Some(10), 1, "第一則財經新聞標題文字"),
+        (Some(9), 2, "第二則財經新聞標題文字"),
+    ];
+    serve(&rows, "\"v1\"");
+    let build = |args: &[&str]| {
+        dateline()
+            .arg("--config")
+            .arg(&config)
+            .args(["build", "--now", NOW])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(build(&[]).status.success());
+    serve(
+        &[(Some(11), 3, "第三則新出現的新聞標題"), rows[0], rows[1]],
+        "\"v2\"",
+    );
+    assert!(build(&["--only", "first"]).status.success());
+    assert!(build(&[]).status.success());
+    for id in ["first", "second"] {
+        let (_, items) = read_feed(&dir.path().join(format!("public/{id}.atom")));
+        assert_eq!(items.len(), 3, "{id} saw the new version");
+    }
+}
+
+#[test]
+fn removing_a_url_source_keeps_the_others_history() {
+    let server = TestServer::start();
+    let rows = |prefix: &str| -> Vec<(Option<u32>, u32, String)> {
+        (0..4)
+            .map(|i| (Some(10 + i), i, format!("{prefix} 第{i}則財經新聞標題文字")))
+            .collect()
+    };
+    for name in ["a", "b"] {
+        let list = rows(name);
+        let borrowed: Vec<(Option<u32>, u32, &str)> = list
+            .iter()
+            .map(|(h, i, t)| (*h, *i + if name == "a" { 0 } else { 100 }, t.as_str()))
+            .collect();
+        server.route(
+            &format!("/{name}"),
+            Route::page("text/html", page(&borrowed)),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let merged = |sources: &[&str]| {
+        let list: Vec<String> = sources
+            .iter()
+            .map(|s| format!("\"{}\"", server.url(&format!("/{s}"))))
+            .collect();
+        write_config(
+            dir.path(),
+            &format!("[[feeds]]\nid = \"all\"\nsources = [{}]\n", list.join(", ")),
+        )
+    };
+    let config = merged(&["a", "b"]);
+    let run = |now: &str| {
+        dateline()
+            .arg("--config")
+            .arg(&config)
+            .args(["build", "--now", now])
+            .output()
+            .unwrap()
+    };
+    assert!(run(NOW).status.success());
+    let config = merged(&["b"]);
+    let output = dateline()
+        .arg("--config")
+        .arg(&config)
+        .args(["build", "--now", "2025-08-28T16:10:00+08:00"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, items) = read_feed(&dir.path().join("public/all.atom"));
+    assert_eq!(items.len(), 4, "only b's items, all of them: {items:#?}");
+    assert!(items.iter().all(|i| i.title.starts_with('b')));
+}

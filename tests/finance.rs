@@ -300,7 +300,8 @@ fn a_merged_feed_shows_a_syndicated_story_once_with_every_source() {
         .iter()
         .filter_map(|c| c.term.strip_prefix("source:"))
         .collect();
-    assert_eq!(sources.len(), 3, "every source listed: {sources:?}");
+    // A URL source is named by its host, not by the merged feed.
+    assert_eq!(sources, ["a", "b", "127.0.0.1"], "every source listed");
     assert!(
         !out.join("all.src2.xml").exists(),
         "a URL source is not published on its own"
@@ -330,7 +331,7 @@ fn merged_feed_config_problems_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(
         dir.path(),
-        "[[feeds]]\nid = \"a\"\nurl = \"https://e.example/a\"\n\n[[feeds]]\nid = \"m\"\nsources = [\"a\", \"nope\"]\ninclude = [\"(\"]\n\n[[feeds]]\nid = \"n\"\nsources = [\"m\"]\n\n[[tickers]]\nsymbol = \"2330\"\n",
+        "[[feeds]]\nid = \"a\"\nurl = \"https://e.example/a\"\nmax_age_days = 100000000\n\n[[feeds]]\nid = \"m\"\nsources = [\"a\", \"nope\"]\ninclude = [\"(\"]\n\n[[feeds]]\nid = \"n\"\nsources = [\"m\"]\n\n[[tickers]]\nsymbol = \"2330\"\n\n[[tickers]]\nsymbol = \"TWSE:2330\"\n\n[[tickers]]\nsymbol = \"twse:2330\"\n",
     );
     let output = dateline()
         .args(["--config", config.to_str().unwrap(), "check"])
@@ -339,6 +340,8 @@ fn merged_feed_config_problems_are_reported() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for want in [
+        "tickers[2].symbol: TWSE:2330 is listed twice",
+        "feeds[0].max_age_days: must be at most 36500",
         "feeds[1].sources: no feed with id \"nope\"",
         "feeds[1].include: bad regular expression",
         "feeds[2].sources: \"m\" is itself a merged feed",
@@ -346,4 +349,55 @@ fn merged_feed_config_problems_are_reported() {
     ] {
         assert!(stderr.contains(want), "missing {want:?} in {stderr}");
     }
+}
+
+#[test]
+fn an_article_that_failed_for_a_while_is_read_on_a_later_run() {
+    let server = TestServer::start();
+    server.route(
+        "/list",
+        Route::page(
+            "text/html",
+            listing(&[
+                ("15:48", "/a/1", "台積電法說會前夕外資連三買", ""),
+                ("14:48", "/a/2", "鴻海八月營收年增一成二", ""),
+                ("13:48", "/a/3", "聯發科新晶片量產法人上修", ""),
+            ]),
+        ),
+    );
+    let ok = Route::page(
+        "text/html",
+        article_utf8("第二次才讀到的摘要。", "記者甲", "/img/a.jpg"),
+    );
+    // Three 503s: the first run's try and two retries.
+    server.sequence(
+        "/a/1",
+        vec![
+            Route::status(503),
+            Route::status(503),
+            Route::status(503),
+            ok,
+        ],
+    );
+    for path in ["/a/2", "/a/3"] {
+        server.route(path, Route::status(404));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &feed("tw", &server.url("/list"), "fetch_articles = true"),
+    );
+    run(&config, NOW);
+    let summary = |dir: &Path| {
+        let (feed, _) = read_feed(&dir.join("public/tw.atom"));
+        feed.entries
+            .iter()
+            .find(|e| e.links[0].href.ends_with("/a/1"))
+            .and_then(|e| e.summary.as_ref().map(|s| s.content.clone()))
+    };
+    assert_eq!(summary(dir.path()), None);
+    run(&config, "2025-08-28T16:10:00+08:00");
+    assert_eq!(summary(dir.path()).as_deref(), Some("第二次才讀到的摘要。"));
+    // A 404 is final: read once, not again.
+    assert_eq!(server.seen().iter().filter(|s| s.path == "/a/2").count(), 1);
 }

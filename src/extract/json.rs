@@ -213,26 +213,41 @@ fn window_value(document: &Html, name: &str) -> Option<Result<Value, JsonError>>
         format!("window[\"{name}\"]"),
         format!("window['{name}']"),
     ];
+    let mut first_error = None;
     for script in document.select(&SCRIPTS) {
         let text: String = script.text().collect();
         for pattern in &patterns {
-            let Some(at) = text.find(pattern.as_str()) else {
-                continue;
-            };
-            let rest = text[at + pattern.len()..].trim_start();
-            let Some(rest) = rest.strip_prefix('=') else {
-                continue;
-            };
-            let rest = rest.trim_start();
-            // One value, then whatever script follows it.
-            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
-            return Some(values.next()?.map_err(|e| JsonError::BadJson {
-                place: format!("window.{name}"),
-                error: e.to_string(),
-            }));
+            for (at, _) in text.match_indices(pattern.as_str()) {
+                let after = &text[at + pattern.len()..];
+                // `window.__DATA_CONFIG` is another name; `==` is a comparison.
+                if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+                    continue;
+                }
+                let Some(rest) = after
+                    .trim_start()
+                    .strip_prefix('=')
+                    .filter(|r| !r.starts_with('='))
+                else {
+                    continue;
+                };
+                // One value, then whatever script follows it.
+                match serde_json::Deserializer::from_str(rest.trim_start())
+                    .into_iter::<Value>()
+                    .next()
+                {
+                    Some(Ok(value)) => return Some(Ok(value)),
+                    Some(Err(e)) => {
+                        first_error.get_or_insert(JsonError::BadJson {
+                            place: format!("window.{name}"),
+                            error: e.to_string(),
+                        });
+                    }
+                    None => {}
+                }
+            }
         }
     }
-    None
+    first_error.map(Err)
 }
 
 /// The JSON documents `source` names in a page: one, or every ld+json block.
@@ -302,19 +317,17 @@ fn value_text(value: &Value) -> Option<String> {
 
 /// What a value put into a link template must not carry as it is: it would change the URL's
 /// structure. Everything else (letters, digits, `-_.~` and the like) stays readable.
+/// `/` and `%` stay: a value may be a path (`2025/08/abc`) or already percent-encoded.
 const TEMPLATE_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
-    .add(b'%')
-    .add(b'/')
     .add(b'<')
     .add(b'>')
     .add(b'?')
     .add(b'`')
     .add(b'{')
-    .add(b'}')
-    .add(b'&');
+    .add(b'}');
 
 /// `{newsId}` and `{/a/b}` replaced by the item's values.
 fn fill_template(template: &str, item: &Value) -> Option<String> {
@@ -683,6 +696,9 @@ fn date_name_rank(pointer: &str) -> i32 {
     }
 }
 
+/// Fields judged per array.
+const MAX_FIELDS: usize = 64;
+
 fn judge_array(
     source: &JsonSource,
     path: &str,
@@ -691,10 +707,12 @@ fn judge_array(
     ctx: &DateContext,
 ) -> Option<JsonListing> {
     let sample: Vec<&Value> = list.iter().take(60).collect();
+    // Items with thousands of keys are data dumps, not listings; judging stays bounded.
+    let mut seen_fields = std::collections::HashSet::new();
     let mut fields: Vec<String> = Vec::new();
     for item in &sample {
         for pointer in field_pointers(item) {
-            if !fields.contains(&pointer) {
+            if fields.len() < MAX_FIELDS && seen_fields.insert(pointer.clone()) {
                 fields.push(pointer);
             }
         }
@@ -705,7 +723,7 @@ fn judge_array(
             .filter(|item| {
                 item.pointer(pointer)
                     .and_then(value_text)
-                    .is_some_and(|t| test(&t))
+                    .is_some_and(|t| t.len() <= 600 && test(&t))
             })
             .count() as f64
             / sample.len() as f64
@@ -911,6 +929,26 @@ mod tests {
         );
         assert_eq!(found[0].config.link, Some(LinkSpec::Pointer("/u".into())));
         assert_eq!(found[0].items.len(), 3);
+    }
+
+    #[test]
+    fn window_values_are_found_by_exact_name_and_assignment() {
+        let html = r#"<script>window.__DATA_CONFIG = {"x":1}; if (window.__DATA == null) {}
+            window.__DATA = {"list":[1,2]};</script>"#;
+        let document = Html::parse_document(html);
+        assert_eq!(
+            window_value(&document, "__DATA"),
+            Some(Ok(serde_json::json!({"list": [1, 2]})))
+        );
+    }
+
+    #[test]
+    fn template_values_keep_paths_and_encodings() {
+        let item = serde_json::json!({"slug": "2025/08/abc", "q": "a%20b c"});
+        assert_eq!(
+            fill_template("/news/{slug}?q={q}", &item).unwrap(),
+            "/news/2025/08/abc?q=a%20b%20c"
+        );
     }
 
     #[test]
