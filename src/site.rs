@@ -180,9 +180,10 @@ fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
     // Escape what XML and HTML need (`& < > " '`) and no more, so URLs stay readable.
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(text) if *state.auto_escape() != minijinja::AutoEscape::None && !value.is_safe() => {
-            out.write_str(&xml_escape(text)).map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-            })
+            out.write_str(&crate::extract::text::escape_markup(text))
+                .map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                })
         }
         _ => minijinja::escape_formatter(out, state, value),
     });
@@ -200,21 +201,6 @@ fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
             })?;
     }
     Ok(env)
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn local(at: i64, tz: Tz) -> Option<(String, String)> {

@@ -118,7 +118,7 @@ pub struct Article {
     pub author: Option<String>,
     pub image: Option<String>,
     pub published: Option<i64>,
-    /// Why the fetch failed; a failed article is not fetched again.
+    /// Why the fetch failed for good (a 4xx); such an article is not fetched again.
     pub error: Option<String>,
 }
 
@@ -380,23 +380,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let rows = query
-            .query_map(params![feed_id, limit as i64], |row| {
-                Ok(StoredItem {
-                    id: row.get(0)?,
-                    title: row.get(1)?,
-                    link: row.get(2)?,
-                    published: row.get(3)?,
-                    first_seen: row.get(4)?,
-                    author: row.get(5)?,
-                    source_name: row.get(6)?,
-                    categories: row
-                        .get::<_, String>(7)?
-                        .split('\n')
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                })
-            })
+            .query_map(params![feed_id, limit as i64], |row| stored_item(row, 0))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
@@ -475,24 +459,7 @@ impl Store {
         let pattern = format!("%\n{category}\n%");
         let rows = query
             .query_map(params![pattern, limit as i64], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    StoredItem {
-                        id: row.get(1)?,
-                        title: row.get(2)?,
-                        link: row.get(3)?,
-                        published: row.get(4)?,
-                        first_seen: row.get(5)?,
-                        author: row.get(6)?,
-                        source_name: row.get(7)?,
-                        categories: row
-                            .get::<_, String>(8)?
-                            .split('\n')
-                            .filter(|c| !c.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                    },
-                ))
+                Ok((row.get::<_, String>(0)?, stored_item(row, 1)?))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -583,6 +550,26 @@ impl Store {
             .map(drop)
             .map_err(|e| self.err(e))
     }
+}
+
+/// An item from the columns `item_id, title, link, published, first_seen, author, source_name,
+/// categories`, starting at column `from`.
+fn stored_item(row: &rusqlite::Row, from: usize) -> rusqlite::Result<StoredItem> {
+    Ok(StoredItem {
+        id: row.get(from)?,
+        title: row.get(from + 1)?,
+        link: row.get(from + 2)?,
+        published: row.get(from + 3)?,
+        first_seen: row.get(from + 4)?,
+        author: row.get(from + 5)?,
+        source_name: row.get(from + 6)?,
+        categories: row
+            .get::<_, String>(from + 7)?
+            .split('\n')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 enum CheckFailure {

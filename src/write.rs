@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use rss::extension::atom::AtomExtension;
 use url::Url;
 
-use crate::extract::text::xml_safe;
+use crate::extract::text::{escape_markup, xml_safe};
 
 pub const GENERATOR: &str = concat!("dateline ", env!("CARGO_PKG_VERSION"));
 
@@ -96,7 +96,10 @@ pub fn rss(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
             link: entry.link.as_ref().map(Url::to_string),
             // Readers take an RSS description as HTML: the plain-text summary is escaped for it,
             // so `<img onerror=…>` in a site's description stays text and `P/E < 10` reads right.
-            description: entry.summary.as_deref().map(|s| html_escape(&xml_safe(s))),
+            description: entry
+                .summary
+                .as_deref()
+                .map(|s| escape_markup(&xml_safe(s))),
             guid: Some(rss::Guid {
                 value: xml_safe(&entry.id),
                 permalink: entry.link.as_ref().is_some_and(|l| l.as_str() == entry.id),
@@ -310,20 +313,6 @@ pub fn json_feed(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
     };
     let mut out = serde_json::to_vec_pretty(&feed).expect("serialising plain data cannot fail");
     out.push(b'\n');
-    out
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
     out
 }
 

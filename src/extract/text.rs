@@ -37,6 +37,22 @@ pub fn is_xml_char(c: char) -> bool {
         | '\u{10000}'..='\u{10FFFF}')
 }
 
+/// Text made safe inside XML or HTML markup and attributes (`& < > " '`).
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Remove what XML 1.0 forbids, keeping everything else as it is.
 pub fn xml_safe(text: &str) -> String {
     text.chars().filter(|&c| is_xml_char(c)).collect()
