@@ -437,9 +437,7 @@ async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
                     Ok(Fetched::Page(page)) => {
                         let summary_chars = feed.summary_chars;
                         let read = tokio::task::spawn_blocking(move || {
-                            let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
-                            let decoded =
-                                decode::decode(&page.body, page.content_type.as_deref(), tld);
+                            let decoded = decode::decode_page(&page);
                             crate::article::read_article(
                                 &decoded.text,
                                 &page.final_url,
@@ -871,8 +869,7 @@ pub fn read_page(
     feed: &FeedConfig,
     ctx: &DateContext,
 ) -> Result<PageReading, FeedError> {
-    let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
-    let decoded = decode::decode(&page.body, page.content_type.as_deref(), tld);
+    let decoded = decode::decode_page(page);
     let json = is_json(page.content_type.as_deref(), &decoded.text);
     let url = &page.final_url;
     let mut reading = PageReading {

@@ -11,6 +11,12 @@ use std::sync::LazyLock;
 use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
 
+/// Decode a fetched page with what its response says about it.
+pub fn decode_page(page: &crate::fetch::Page) -> Decoded {
+    let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
+    decode(&page.body, page.content_type.as_deref(), tld)
+}
+
 /// Where the encoding came from, for `preview` and debugging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodingSource {

@@ -8,7 +8,6 @@
 //! Nothing here knows a site's class names.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
@@ -16,7 +15,7 @@ use url::Url;
 
 use super::Item;
 use super::flat::{DateAtom, Flat, combine, merge, resolve};
-use super::text::{Links, element_text, headline_element, link_key};
+use super::text::{LINKS, Links, element_text, headline_element, link_key};
 use crate::dates::{DateContext, Stamp};
 
 /// A listing found on the page, with what a person needs to judge it.
@@ -66,8 +65,6 @@ const MIN_REPEAT: usize = 3;
 const MIN_DATED: usize = 2;
 /// How far above the first item a day header may sit (in document nodes).
 const HEADER_LOOKBACK: usize = 40;
-
-static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("selector"));
 
 /// Find every dated listing on a page.
 pub fn extract(

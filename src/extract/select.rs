@@ -1,18 +1,14 @@
 //! Selector mode: the config says where items, titles, links and dates are.
 
-use scraper::{ElementRef, Html, Selector};
-use std::sync::LazyLock;
+use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::flat::{Flat, combine, resolve};
 use super::spec::ValueSpec;
-use super::text::{Links, element_text, headline_element, headline_rank};
+use super::text::{LINKS, Links, element_text, headline_element, headline_rank};
 use super::{Item, dedupe_by_link};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
-
-static LINKS: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("a[href]").expect("link selector"));
 
 /// Every item the selectors find, in page order, one per link.
 ///

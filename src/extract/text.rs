@@ -165,6 +165,10 @@ pub fn headline_rank(link: ElementRef, text: &str) -> (i32, usize) {
     (score, text.chars().count())
 }
 
+/// Every link with an address; both modes look for headlines among them.
+pub static LINKS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("a[href]").expect("link selector"));
+
 static HEADINGS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("h1, h2, h3, h4, h5, h6").expect("heading selector"));
 
