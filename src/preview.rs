@@ -102,12 +102,7 @@ pub fn snippet(preview: &Preview) -> Option<String> {
         return None;
     }
     let feed = &preview.feed;
-    let mut text = String::new();
-    let _ = writeln!(text, "[[feeds]]");
-    let _ = writeln!(text, "id = {:?}", feed.id);
-    let _ = writeln!(text, "url = {:?}", feed.url.as_str());
-    let _ = writeln!(text, "timezone = {:?}", feed.timezone.name());
-    let _ = writeln!(text);
+    let mut text = feed_head(feed);
     let _ = writeln!(text, "[feeds.select]");
     let _ = writeln!(text, "item = {:?}", listing.selectors.item);
     if let Some(title) = &listing.selectors.title {
@@ -134,17 +129,22 @@ pub fn snippet(preview: &Preview) -> Option<String> {
     Some(text)
 }
 
+/// The `[[feeds]]` lines every snippet starts with.
+fn feed_head(feed: &FeedConfig) -> String {
+    format!(
+        "[[feeds]]\nid = {:?}\nurl = {:?}\ntimezone = {:?}\n",
+        feed.id,
+        feed.url.as_str(),
+        feed.timezone.name()
+    )
+}
+
 /// A `[[feeds]]` entry with the `[feeds.json]` table auto mode found.
 fn json_snippet(preview: &Preview) -> Option<String> {
     let listing = preview.json_listings.first()?;
     let feed = &preview.feed;
     let config = &listing.config;
-    let mut text = String::new();
-    let _ = writeln!(text, "[[feeds]]");
-    let _ = writeln!(text, "id = {:?}", feed.id);
-    let _ = writeln!(text, "url = {:?}", feed.url.as_str());
-    let _ = writeln!(text, "timezone = {:?}", feed.timezone.name());
-    let _ = writeln!(text);
+    let mut text = feed_head(feed);
     let _ = writeln!(text, "[feeds.json]");
     if let Some(source) = listing.source.config_value() {
         let _ = writeln!(text, "source = {source:?}");
@@ -233,13 +233,21 @@ pub fn render_text(preview: &Preview) -> String {
             );
         }
     }
-    if preview.offer_snippet
-        && let Some(snippet) = snippet(preview)
-    {
-        let _ = writeln!(
-            out,
-            "\nto reproduce it with selectors, add to config.toml:\n\n{snippet}"
-        );
+    if preview.offer_snippet {
+        match snippet(preview) {
+            Some(snippet) => {
+                let _ = writeln!(out, "\nto reproduce it, add to config.toml:\n\n{snippet}");
+            }
+            // Dates after their headlines are a layout selectors cannot say: say so.
+            None if !preview.listings.is_empty() => {
+                let _ = writeln!(
+                    out,
+                    "\nthis listing prints each date after its headline, which selectors cannot say; keep the feed in auto mode:\n\n{}",
+                    feed_head(&preview.feed)
+                );
+            }
+            None => {}
+        }
     }
     out
 }

@@ -236,3 +236,28 @@ fn preview_lists_the_smaller_dated_listings_as_alternatives() {
     }
     assert!(checked >= 3, "only {checked} pages with alternatives");
 }
+
+#[test]
+fn preview_says_why_a_listing_with_dates_after_headlines_gets_no_selector_snippet() {
+    let server = TestServer::start();
+    let rows: String = (0..4)
+        .map(|i| format!("<div class=t><a href=\"/n/{i}\">第{i}則台積電法說會前夕外資連三買</a></div><div class=d>2025/8/2{i} 10:00</div>"))
+        .collect();
+    let html = format!("<html><body><div class=rel><p>說明文字</p>{rows}</div></body></html>");
+    server.route("/after", Route::page("text/html", html.into_bytes()));
+    let output = dateline()
+        .args(["preview", &server.url("/after"), "--now", NOW])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("prints each date after its headline"),
+        "{text}"
+    );
+    assert!(!text.contains("[feeds.select]"), "{text}");
+}
