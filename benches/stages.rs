@@ -67,9 +67,46 @@ fn stages(c: &mut Criterion) {
     group.bench_function("bare parse (html5ever)", |b| {
         b.iter(|| scraper::Html::parse_document(black_box(&page)))
     });
-    group.bench_function("extract selector mode", |b| {
+    // The streaming ceiling: lol_html finding the items and nothing else.
+    group.bench_function("bare parse (lol_html, item selector)", |b| {
+        let item: lol_html::Selector = "ul.news > li".parse().unwrap();
         b.iter(|| {
-            dateline::extract::select::extract(
+            let mut found = 0usize;
+            let mut rewriter = lol_html::HtmlRewriter::new(
+                lol_html::Settings::new().append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&item),
+                    lol_html::ElementContentHandlers::default().element(
+                        |_: &mut lol_html::html_content::Element| {
+                            found += 1;
+                            Ok(())
+                        },
+                    ),
+                )),
+                |_: &[u8]| {},
+            );
+            rewriter.write(black_box(bytes)).unwrap();
+            rewriter.end().unwrap();
+            found
+        })
+    });
+    group.bench_function("well-formedness scan", |b| {
+        b.iter(|| dateline::extract::wellformed::check(black_box(&page), &[]))
+    });
+    group.bench_function("extract selector mode (stream)", |b| {
+        b.iter(|| {
+            dateline::extract::stream::extract(
+                black_box(&page),
+                &url,
+                encoding_rs::UTF_8,
+                &select,
+                &ctx,
+            )
+            .expect("the synthetic page streams")
+        })
+    });
+    group.bench_function("extract selector mode (DOM)", |b| {
+        b.iter(|| {
+            dateline::extract::select::extract_dom(
                 black_box(&page),
                 &url,
                 encoding_rs::UTF_8,

@@ -228,7 +228,7 @@ fn latest_at_or_before(time: NaiveTime, ctx: &DateContext) -> DateTime<Tz> {
 }
 
 /// A text node that is mostly a date: `2025/8/28 15:48`, `(08月28日 15:48)`, `3小時前`.
-fn text_date(text: &str, ctx: &DateContext) -> Option<Stamp> {
+pub(crate) fn text_date(text: &str, ctx: &DateContext) -> Option<Stamp> {
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.chars().count() > MAX_DATE_TEXT_CHARS || !may_be_date(trimmed)
     {
@@ -244,7 +244,7 @@ fn text_date(text: &str, ctx: &DateContext) -> Option<Stamp> {
 
 /// Attributes that carry dates by name (`datetime`, `data-time`, `data-published-at`, `data-ts`),
 /// and `title`/`content` when their whole value is a date.
-fn attribute_date(name: &str, value: &str, ctx: &DateContext) -> Option<Stamp> {
+pub(crate) fn attribute_date(name: &str, value: &str, ctx: &DateContext) -> Option<Stamp> {
     let name = name.to_ascii_lowercase();
     let named = name == "datetime"
         || (name.starts_with("data-")

@@ -2,11 +2,14 @@
 //! async threads.
 
 pub mod auto;
+pub mod charref;
 pub mod flat;
 pub mod json;
 pub mod select;
 pub mod spec;
+pub mod stream;
 pub mod text;
+pub mod wellformed;
 
 use chrono::DateTime;
 use chrono_tz::Tz;

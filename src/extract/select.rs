@@ -15,7 +15,21 @@ use crate::dates::{self, DateContext, Stamp};
 /// Without a `date` selector, an item takes the date inside it, else the nearest date that
 /// precedes it in the document (a date line above its headline, a day header above the rows). A
 /// date that gives only a time of day takes its day the same way.
+///
+/// Read in one streaming pass where that gives the same items (`stream`), else through the DOM.
 pub fn extract(
+    html: &str,
+    page_url: &Url,
+    encoding: &'static encoding_rs::Encoding,
+    select: &SelectConfig,
+    ctx: &DateContext,
+) -> Vec<Item> {
+    super::stream::extract(html, page_url, encoding, select, ctx)
+        .unwrap_or_else(|| extract_dom(html, page_url, encoding, select, ctx))
+}
+
+/// `extract` through the whole document tree.
+pub fn extract_dom(
     html: &str,
     page_url: &Url,
     encoding: &'static encoding_rs::Encoding,

@@ -10,6 +10,8 @@ pub struct ValueSpec {
     pub attr: Option<String>,
     /// The text as written in the config, for messages and snippets.
     pub source: String,
+    /// The selector part of `source` (empty for `@attr`), for the streaming pass.
+    pub selector_text: String,
 }
 
 impl ValueSpec {
@@ -36,6 +38,7 @@ impl ValueSpec {
             selector,
             attr,
             source: source.to_string(),
+            selector_text: selector_text.to_string(),
         })
     }
 

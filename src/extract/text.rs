@@ -126,43 +126,67 @@ fn collect_text(element: ElementRef, out: &mut String) {
 /// readers is the duplicate beside the real one (a summary or picture link); a class that names a
 /// summary. Ties go to the longer text.
 pub fn headline_rank(link: ElementRef, text: &str) -> (i32, usize) {
-    let near: Vec<ElementRef> = std::iter::once(link)
-        .chain(link.ancestors().take(2).filter_map(ElementRef::wrap))
-        .collect();
-    let mut score = 0;
-    if std::iter::once(link)
+    let chain: Vec<ElementRef> = std::iter::once(link)
         .chain(link.ancestors().take(3).filter_map(ElementRef::wrap))
-        .any(|el| matches!(el.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-    {
-        score += 2;
-    }
-    let class_says = |words: &[&str]| {
-        near.iter().any(|el| {
-            el.value().classes().any(|class| {
+        .collect();
+    let facts = RankFacts {
+        names: chain.iter().map(|el| el.value().name()).collect(),
+        classes: chain
+            .iter()
+            .take(3)
+            .map(|el| el.value().classes().collect())
+            .collect(),
+        tabindex: link.value().attr("tabindex"),
+        aria_hidden: link.value().attr("aria-hidden"),
+    };
+    facts.rank(text)
+}
+
+/// What ranking a link looks at: the names of the link and its three nearest ancestors, the
+/// classes of the link and its two nearest, and the link's own focus and screen-reader flags.
+pub struct RankFacts<'a> {
+    pub names: Vec<&'a str>,
+    pub classes: Vec<Vec<&'a str>>,
+    pub tabindex: Option<&'a str>,
+    pub aria_hidden: Option<&'a str>,
+}
+
+impl RankFacts<'_> {
+    pub fn rank(&self, text: &str) -> (i32, usize) {
+        let mut score = 0;
+        if self
+            .names
+            .iter()
+            .take(4)
+            .any(|name| matches!(*name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+        {
+            score += 2;
+        }
+        let class_says = |words: &[&str]| {
+            self.classes.iter().take(3).flatten().any(|class| {
                 let class = class.to_ascii_lowercase();
                 words.iter().any(|w| class.contains(w))
             })
-        })
-    };
-    if class_says(&["title", "headline", "heading"]) {
-        score += 2;
+        };
+        if class_says(&["title", "headline", "heading"]) {
+            score += 2;
+        }
+        if class_says(&[
+            "summary",
+            "standfirst",
+            "excerpt",
+            "abstract",
+            "desc",
+            "teaser-text",
+            "intro",
+        ]) {
+            score -= 1;
+        }
+        if self.tabindex == Some("-1") || self.aria_hidden == Some("true") {
+            score -= 2;
+        }
+        (score, text.chars().count())
     }
-    if class_says(&[
-        "summary",
-        "standfirst",
-        "excerpt",
-        "abstract",
-        "desc",
-        "teaser-text",
-        "intro",
-    ]) {
-        score -= 1;
-    }
-    let value = link.value();
-    if value.attr("tabindex") == Some("-1") || value.attr("aria-hidden") == Some("true") {
-        score -= 2;
-    }
-    (score, text.chars().count())
 }
 
 /// Every link with an address; both modes look for headlines among them.
@@ -193,8 +217,25 @@ pub struct Links {
 
 impl Links {
     pub fn new(document: &Html, page_url: &Url, encoding: &'static encoding_rs::Encoding) -> Links {
+        let base_href = document
+            .select(&BASE_HREF)
+            .next()
+            .and_then(|base| base.value().attr("href"));
+        Links::with_base_href(base_href, page_url, encoding)
+    }
+
+    /// Links of a page whose first `<base href>` (if any) is known.
+    pub fn with_base_href(
+        base_href: Option<&str>,
+        page_url: &Url,
+        encoding: &'static encoding_rs::Encoding,
+    ) -> Links {
+        let base = base_href
+            .and_then(|href| page_url.join(href.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+            .unwrap_or_else(|| page_url.clone());
         Links {
-            base: base_url(document, page_url),
+            base,
             encoding: encoding.output_encoding(),
         }
     }
@@ -217,18 +258,6 @@ fn encoder(
     encoding: &'static encoding_rs::Encoding,
 ) -> impl for<'a> Fn(&'a str) -> std::borrow::Cow<'a, [u8]> {
     move |text| encoding.encode(text).0
-}
-
-/// The URL relative links resolve against: `<base href>` (itself resolved against the page), or
-/// the page's own URL.
-pub fn base_url(document: &Html, page_url: &Url) -> Url {
-    document
-        .select(&BASE_HREF)
-        .next()
-        .and_then(|base| base.value().attr("href"))
-        .and_then(|href| page_url.join(href.trim()).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
-        .unwrap_or_else(|| page_url.clone())
 }
 
 /// Resolve an `href` as the WHATWG URL parser does (entities were decoded by the HTML parser;

@@ -1,0 +1,707 @@
+//! Selector mode in one streaming pass (lol_html), for pages and configs where it gives exactly
+//! what the DOM path gives, at a fraction of the cost: only the items' own markup is looked at
+//! closely, the rest of the page is skimmed.
+//!
+//! It answers `None`, and the DOM path reads the page, when:
+//! - the markup needs repair by the HTML tree builder (see `wellformed`), so the stream's idea
+//!   of nesting is not the DOM's;
+//! - a selector is one lol_html cannot compile, or names `html`/`head`/`body`/`:root`;
+//! - items nest in items;
+//! - an item needs a date from outside itself (a date line before it, a day header above a
+//!   time-only row), which takes the document's reading order.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
+use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use url::Url;
+
+use super::flat::{DateAtom, attribute_date, combine, resolve, text_date};
+use super::text::{Links, RankFacts, clean};
+use super::{Item, charref, dedupe_by_link, item_context, wellformed};
+use crate::config::SelectConfig;
+use crate::dates::{self, DateContext, Stamp};
+
+/// The items of the page as `select::extract_dom` would find them, or `None` where only the DOM
+/// path can say.
+pub fn extract(
+    html: &str,
+    page_url: &Url,
+    encoding: &'static encoding_rs::Encoding,
+    select: &SelectConfig,
+    ctx: &DateContext,
+) -> Option<Vec<Item>> {
+    let plan = Plan::new(select)?;
+    let seen = read(html, &plan, ctx)?;
+    let starts: Vec<usize> = seen.items.iter().map(|i| i.start).collect();
+    let outside = match wellformed::check(html, &starts) {
+        Ok(ancestors) => ancestors,
+        Err(repair) => {
+            tracing::debug!("{page_url}: read through the DOM: {}", repair.0);
+            return None;
+        }
+    };
+    let links = Links::with_base_href(seen.base_href.as_deref(), page_url, encoding);
+    let mut items = Vec::with_capacity(seen.items.len());
+    for (raw, ancestors) in seen.items.iter().zip(&outside) {
+        let ancestors: Vec<Outside> = ancestors
+            .iter()
+            .map(|(name, start)| Outside {
+                name: name.clone(),
+                class: wellformed::attribute_at(html, *start, "class"),
+            })
+            .collect();
+        if let Some(item) = raw.finish(&ancestors, &links, select, ctx)? {
+            items.push(item);
+        }
+    }
+    Some(dedupe_by_link(items))
+}
+
+/// The config's selectors compiled for lol_html.
+struct Plan {
+    item: Selector,
+    inside_item: Selector,
+    /// Title, link and date selectors, where the config gives one.
+    specs: [Option<Selector>; 3],
+    wants_atoms: bool,
+}
+
+impl Plan {
+    fn new(select: &SelectConfig) -> Option<Plan> {
+        let item_source = select.item_source.trim();
+        let parts = split_top_level(item_source)?;
+        let inside = parts
+            .iter()
+            .map(|p| format!("{p} *"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let spec = |spec: &Option<super::spec::ValueSpec>| -> Option<Option<Selector>> {
+            match spec {
+                None => Some(None),
+                Some(spec) if spec.selector_text.is_empty() => Some(None),
+                Some(spec) => compile(&spec.selector_text).map(Some),
+            }
+        };
+        Some(Plan {
+            item: compile(item_source)?,
+            inside_item: compile(&inside)?,
+            specs: [
+                spec(&select.title)?,
+                spec(&select.link)?,
+                spec(&select.date)?,
+            ],
+            wants_atoms: select.date.is_none(),
+        })
+    }
+}
+
+fn compile(selector: &str) -> Option<Selector> {
+    if names_document_element(selector) {
+        return None;
+    }
+    selector.parse().ok()
+}
+
+/// Whether a selector names `html`, `head`, `body` or `:root`, whose presence the stream only
+/// sees where the page spells the tags out.
+fn names_document_element(selector: &str) -> bool {
+    let lower = selector.to_ascii_lowercase();
+    if lower.contains(":root") {
+        return true;
+    }
+    ["html", "head", "body"].iter().any(|word| {
+        lower.match_indices(word).any(|(at, _)| {
+            let before = lower[..at].chars().next_back();
+            let after = lower[at + word.len()..].chars().next();
+            before.is_none_or(|c| c.is_whitespace() || matches!(c, '>' | '+' | '~' | ',' | '('))
+                && after.is_none_or(|c| {
+                    c.is_whitespace()
+                        || matches!(c, '.' | '#' | '[' | ':' | '>' | '+' | '~' | ',' | ')')
+                })
+        })
+    })
+}
+
+/// A selector list split at its top-level commas; `None` when brackets or quotes don't balance.
+fn split_top_level(list: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut from = 0;
+    for (i, c) in list.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(list[from..i].trim());
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 || quote.is_some() {
+        return None;
+    }
+    parts.push(list[from..].trim());
+    Some(parts)
+}
+
+/// An ancestor of an item, outside it.
+struct Outside {
+    name: String,
+    class: Option<String>,
+}
+
+/// An element inside an item (the item itself first).
+struct El {
+    name: String,
+    attrs: Vec<(String, String)>,
+    parent: Option<usize>,
+    /// Where its start tag begins in the page.
+    start: usize,
+    /// Its text: `RawItem::text[text_from..text_to]`.
+    text_from: usize,
+    text_to: usize,
+    /// Reading-order positions it covers (itself, then everything inside).
+    pos_from: u32,
+    pos_to: u32,
+    closed: bool,
+}
+
+impl El {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One item as the stream saw it.
+struct RawItem {
+    start: usize,
+    els: Vec<El>,
+    /// The visible text of the whole item, with spaces where blocks begin and end.
+    text: String,
+    /// Open elements, innermost last (indices into `els`).
+    open: Vec<usize>,
+    /// Date atoms in reading order.
+    atoms: Vec<DateAtom>,
+    /// Where the first match of the title, link and date selectors begins.
+    spec_starts: [Option<usize>; 3],
+    pending_text: String,
+    pending_type: Option<TextType>,
+    /// Whether dates are read from the item's text and attributes (no `date` selector).
+    wants_atoms: bool,
+}
+
+/// What one pass over the page collected.
+#[derive(Default)]
+struct Seen {
+    base_href: Option<String>,
+    items: Vec<RawItem>,
+    /// The item being read.
+    current: Option<RawItem>,
+    /// Reading-order counter (elements and text nodes).
+    pos: u32,
+    /// The stream cannot answer (items in items).
+    refused: bool,
+}
+
+/// Elements whose content is never shown (and holds no dates).
+fn hidden(name: &str) -> bool {
+    matches!(name, "script" | "style" | "noscript" | "template")
+}
+
+/// Inline elements: no space around their text.
+fn inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "i"
+            | "em"
+            | "strong"
+            | "span"
+            | "font"
+            | "small"
+            | "big"
+            | "u"
+            | "s"
+            | "sub"
+            | "sup"
+            | "mark"
+            | "abbr"
+            | "code"
+            | "q"
+            | "cite"
+            | "time"
+            | "label"
+            | "wbr"
+    )
+}
+
+fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
+    let seen = Rc::new(RefCell::new(Seen::default()));
+    let mut settings = Settings::new();
+
+    let state = seen.clone();
+    settings = settings.append_element_content_handler((
+        std::borrow::Cow::Owned("base[href]".parse().ok()?),
+        ElementContentHandlers::default().element(move |el: &mut Element| {
+            let mut seen = state.borrow_mut();
+            if seen.base_href.is_none() {
+                seen.base_href = el
+                    .get_attribute("href")
+                    .map(|href| charref::decode(&href, true).into_owned());
+            }
+            Ok(())
+        }),
+    ));
+
+    let state = seen.clone();
+    let text_state = seen.clone();
+    settings = settings.append_element_content_handler((
+        std::borrow::Cow::Borrowed(&plan.item),
+        ElementContentHandlers::default()
+            .element(move |el: &mut Element| {
+                let mut seen = state.borrow_mut();
+                if seen.current.is_some() {
+                    seen.refused = true;
+                    return Ok(());
+                }
+                let start = el.source_location().bytes().start;
+                let pos = seen.pos;
+                let mut item = RawItem {
+                    start,
+                    els: Vec::with_capacity(16),
+                    text: String::with_capacity(256),
+                    open: Vec::with_capacity(8),
+                    atoms: Vec::new(),
+                    spec_starts: [None; 3],
+                    pending_text: String::new(),
+                    pending_type: None,
+                    wants_atoms: plan.wants_atoms,
+                };
+                item.open_element(el, None, pos, ctx);
+                seen.pos += 1;
+                if el.can_have_content() {
+                    seen.current = Some(item);
+                    drop(seen);
+                    let state = state.clone();
+                    if let Some(handlers) = el.end_tag_handlers() {
+                        handlers.push(Box::new(move |_end: &mut EndTag| {
+                            let mut seen = state.borrow_mut();
+                            let pos = seen.pos;
+                            if let Some(mut item) = seen.current.take() {
+                                item.close_all(pos);
+                                seen.items.push(item);
+                            }
+                            Ok(())
+                        }));
+                    }
+                } else {
+                    item.close_all(pos + 1);
+                    seen.items.push(item);
+                }
+                Ok(())
+            })
+            .text(move |chunk: &mut TextChunk| {
+                let mut seen = text_state.borrow_mut();
+                let pos = seen.pos;
+                let Some(item) = seen.current.as_mut() else {
+                    return Ok(());
+                };
+                item.pending_text.push_str(chunk.as_str());
+                item.pending_type = Some(chunk.text_type());
+                if chunk.last_in_text_node() {
+                    item.text_node(pos, ctx);
+                    seen.pos += 1;
+                }
+                Ok(())
+            }),
+    ));
+
+    let state = seen.clone();
+    settings = settings.append_element_content_handler((
+        std::borrow::Cow::Borrowed(&plan.inside_item),
+        ElementContentHandlers::default().element(move |el: &mut Element| {
+            let mut seen = state.borrow_mut();
+            let pos = seen.pos;
+            seen.pos += 1;
+            let Some(item) = seen.current.as_mut() else {
+                return Ok(());
+            };
+            let parent = item.open.last().copied();
+            let index = item.open_element(el, parent, pos, ctx);
+            if el.can_have_content() {
+                drop(seen);
+                let state = state.clone();
+                if let Some(handlers) = el.end_tag_handlers() {
+                    handlers.push(Box::new(move |_end: &mut EndTag| {
+                        let mut seen = state.borrow_mut();
+                        let pos = seen.pos;
+                        if let Some(item) = seen.current.as_mut() {
+                            item.close(index, pos);
+                        }
+                        Ok(())
+                    }));
+                }
+            } else {
+                item.close(index, pos + 1);
+            }
+            Ok(())
+        }),
+    ));
+
+    for (which, selector) in plan.specs.iter().enumerate() {
+        let Some(selector) = selector else { continue };
+        let state = seen.clone();
+        settings = settings.append_element_content_handler((
+            std::borrow::Cow::Borrowed(selector),
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                let mut seen = state.borrow_mut();
+                if let Some(item) = seen.current.as_mut() {
+                    let start = el.source_location().bytes().start;
+                    // A value is looked for inside the item, never in the item itself.
+                    if start != item.start && item.spec_starts[which].is_none() {
+                        item.spec_starts[which] = Some(start);
+                    }
+                }
+                Ok(())
+            }),
+        ));
+    }
+
+    let state = seen.clone();
+    settings = settings.append_document_content_handler(DocumentContentHandlers::default().end(
+        move |_end: &mut lol_html::html_content::DocumentEnd| {
+            let mut seen = state.borrow_mut();
+            let pos = seen.pos;
+            if let Some(mut item) = seen.current.take() {
+                item.close_all(pos);
+                seen.items.push(item);
+            }
+            Ok(())
+        },
+    ));
+
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    rewriter.write(html.as_bytes()).ok()?;
+    rewriter.end().ok()?;
+    let seen = Rc::try_unwrap(seen).ok()?.into_inner();
+    (!seen.refused).then_some(seen)
+}
+
+impl RawItem {
+    fn open_element(
+        &mut self,
+        el: &Element,
+        parent: Option<usize>,
+        pos: u32,
+        ctx: &DateContext,
+    ) -> usize {
+        let name = el.tag_name();
+        let attrs: Vec<(String, String)> = el
+            .attributes()
+            .iter()
+            .map(|a| (a.name(), charref::decode(&a.value(), true).into_owned()))
+            .collect();
+        let in_hidden = self.in_hidden();
+        if self.wants_atoms && !in_hidden && !hidden(&name) {
+            for (index, (attr, value)) in attrs.iter().enumerate() {
+                if let Some(stamp) = attribute_date(attr, value, ctx) {
+                    self.atoms.push(DateAtom {
+                        pos: pos as usize,
+                        stamp,
+                        attribute: u16::try_from(index).ok(),
+                        semantic: attr != "title" && attr != "content",
+                    });
+                }
+            }
+        }
+        // Text of a block starts and ends with a break; hidden elements add nothing at all.
+        if !in_hidden && !hidden(&name) && !inline(&name) && parent.is_some() {
+            self.text.push(' ');
+        }
+        let index = self.els.len();
+        self.els.push(El {
+            name,
+            attrs,
+            parent,
+            start: el.source_location().bytes().start,
+            text_from: self.text.len(),
+            text_to: self.text.len(),
+            pos_from: pos,
+            pos_to: pos + 1,
+            closed: false,
+        });
+        self.open.push(index);
+        index
+    }
+
+    fn in_hidden(&self) -> bool {
+        self.open.iter().any(|&i| hidden(&self.els[i].name))
+    }
+
+    /// Close element `index` and anything still open inside it.
+    fn close(&mut self, index: usize, pos: u32) {
+        if self.els[index].closed {
+            return;
+        }
+        while let Some(top) = self.open.pop() {
+            let in_hidden = self.in_hidden();
+            let el = &mut self.els[top];
+            el.closed = true;
+            el.text_to = self.text.len();
+            el.pos_to = pos.max(el.pos_from + 1);
+            if !in_hidden && !hidden(&el.name) && !inline(&el.name) && el.parent.is_some() {
+                self.text.push(' ');
+            }
+            if top == index {
+                break;
+            }
+        }
+    }
+
+    fn close_all(&mut self, pos: u32) {
+        self.close(0, pos);
+    }
+
+    fn text_node(&mut self, pos: u32, ctx: &DateContext) {
+        let raw = std::mem::take(&mut self.pending_text);
+        if self.in_hidden() {
+            return;
+        }
+        let text = match self.pending_type {
+            Some(TextType::Data | TextType::RCData) => charref::decode(&raw, false),
+            _ => std::borrow::Cow::Borrowed(raw.as_str()),
+        };
+        if self.wants_atoms
+            && let Some(stamp) = text_date(&text, ctx)
+        {
+            let in_time = self
+                .open
+                .last()
+                .is_some_and(|&i| self.els[i].name == "time");
+            self.atoms.push(DateAtom {
+                pos: pos as usize,
+                stamp,
+                attribute: None,
+                semantic: in_time,
+            });
+        }
+        self.text.push_str(&text);
+    }
+
+    fn element_text(&self, index: usize) -> String {
+        let el = &self.els[index];
+        clean(&self.text[el.text_from..el.text_to])
+    }
+
+    fn by_start(&self, start: Option<usize>) -> Option<usize> {
+        let start = start?;
+        self.els.iter().position(|el| el.start == start)
+    }
+
+    /// Whether `el` is `ancestor` or inside it.
+    fn within(&self, mut el: usize, ancestor: usize) -> bool {
+        loop {
+            if el == ancestor {
+                return true;
+            }
+            match self.els[el].parent {
+                Some(parent) => el = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// `read_value` of the DOM path: the first match inside the item (or the item itself for
+    /// `@attr`), its attribute or its text.
+    fn value(&self, which: usize, spec: &super::spec::ValueSpec) -> Option<(String, usize)> {
+        let element = if spec.selector_text.is_empty() {
+            0
+        } else {
+            self.by_start(self.spec_starts[which])?
+        };
+        if let Some(attr) = &spec.attr
+            && let Some(value) = self.els[element].attr(attr)
+        {
+            return Some((value.to_string(), element));
+        }
+        Some((self.element_text(element), element))
+    }
+
+    /// Rank facts of element `index`: its name and its ancestors', inside the item and beyond.
+    fn rank_facts<'a>(&'a self, index: usize, outside: &'a [Outside]) -> RankFacts<'a> {
+        let mut names = Vec::with_capacity(4);
+        let mut classes = Vec::with_capacity(3);
+        let mut at = Some(index);
+        while let Some(i) = at {
+            if names.len() == 4 {
+                break;
+            }
+            let el = &self.els[i];
+            names.push(el.name.as_str());
+            classes.push(
+                el.attr("class")
+                    .map_or_else(Vec::new, |c| c.split_ascii_whitespace().collect()),
+            );
+            at = el.parent;
+        }
+        for ancestor in outside {
+            if names.len() == 4 {
+                break;
+            }
+            names.push(ancestor.name.as_str());
+            classes.push(
+                ancestor
+                    .class
+                    .as_deref()
+                    .map_or_else(Vec::new, |c| c.split_ascii_whitespace().collect()),
+            );
+        }
+        let link = &self.els[index];
+        RankFacts {
+            names,
+            classes,
+            tabindex: link.attr("tabindex"),
+            aria_hidden: link.attr("aria-hidden"),
+        }
+    }
+
+    /// The headline part of a link: its first heading with text, else the link.
+    fn headline_element(&self, link: usize) -> usize {
+        (link + 1..self.els.len())
+            .filter(|&i| self.within(i, link))
+            .find(|&i| {
+                matches!(
+                    self.els[i].name.as_str(),
+                    "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                ) && !self.element_text(i).is_empty()
+            })
+            .unwrap_or(link)
+    }
+
+    /// The item's headline link as `select::main_link` picks it.
+    fn main_link(&self, outside: &[Outside], links: &Links) -> Option<(usize, Url)> {
+        let own = (self.els[0].name == "a").then_some(0);
+        own.into_iter()
+            .chain((1..self.els.len()).filter(|&i| self.els[i].name == "a"))
+            .filter_map(|a| {
+                let url = links.resolve(self.els[a].attr("href")?)?;
+                let text = self.element_text(self.headline_element(a));
+                (!text.is_empty()).then(|| (a, url, self.rank_facts(a, outside).rank(&text)))
+            })
+            .max_by_key(|(_, _, rank)| *rank)
+            .map(|(a, url, _)| (a, url))
+    }
+
+    /// The item as the DOM path reads it: `Ok(None)` when it has no title, `None` when its date
+    /// lies outside it.
+    fn finish(
+        &self,
+        outside: &[Outside],
+        links: &Links,
+        select: &SelectConfig,
+        ctx: &DateContext,
+    ) -> Option<Option<Item>> {
+        let main_link = if select.title.is_none() || select.link.is_none() {
+            self.main_link(outside, links)
+        } else {
+            None
+        };
+        let (title, title_element) = match &select.title {
+            Some(spec) => match self.value(0, spec) {
+                Some((text, element)) => (clean(&text), Some(element)),
+                None => (String::new(), None),
+            },
+            None => match &main_link {
+                Some((a, _)) => {
+                    let headline = self.headline_element(*a);
+                    (self.element_text(headline), Some(headline))
+                }
+                None => (String::new(), None),
+            },
+        };
+        if title.is_empty() {
+            return Some(None);
+        }
+        let link = match &select.link {
+            Some(spec) => self
+                .value(1, spec)
+                .and_then(|(href, _)| links.resolve(&href)),
+            None => main_link.map(|(_, url)| url),
+        };
+        let published = match &select.date {
+            Some(spec) => {
+                let stamp = self
+                    .value(2, spec)
+                    .and_then(|(text, _)| match &select.date_format {
+                        Some(format) => dates::read_with_format(&text, format, ctx),
+                        None => dates::read(&text, ctx),
+                    });
+                match stamp {
+                    Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => {
+                        stamp.instant(ctx.tz).map(dates::truncate_to_seconds)
+                    }
+                    // A time of day takes its day from before the item.
+                    Some(Stamp::TimeOfDay(_)) => return None,
+                    None => None,
+                }
+            }
+            None => {
+                let except = title_element.map_or((0, 0), |t| {
+                    (self.els[t].pos_from as usize, self.els[t].pos_to as usize)
+                });
+                let own = combine(
+                    self.atoms
+                        .iter()
+                        .filter(|a| a.in_attribute() || !(except.0..except.1).contains(&a.pos))
+                        .copied(),
+                    ctx.tz,
+                );
+                match own {
+                    Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => resolve(stamp, None, ctx),
+                    _ => return None,
+                }
+            }
+        };
+        let context = item_context(&self.element_text(0), &title);
+        Some(Some(Item {
+            title,
+            link,
+            published,
+            context,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_naming_the_document_elements_are_left_to_the_dom() {
+        assert!(names_document_element("body > ul li"));
+        assert!(names_document_element("html.js .list"));
+        assert!(names_document_element(":root li"));
+        assert!(!names_document_element("header .title"));
+        assert!(!names_document_element("div.body-text li"));
+        assert!(!names_document_element("ul.news > li"));
+    }
+
+    #[test]
+    fn selector_lists_split_at_top_level_commas() {
+        assert_eq!(
+            split_top_level(r#"ul > li, div[data-x="a,b"]:not(.ad, .x)"#).unwrap(),
+            vec!["ul > li", r#"div[data-x="a,b"]:not(.ad, .x)"#]
+        );
+        assert!(split_top_level("li[").is_none());
+    }
+}

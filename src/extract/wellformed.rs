@@ -1,0 +1,809 @@
+//! Whether a streaming pass sees the tree the DOM parser builds.
+//!
+//! A streaming parser (lol_html) keeps a plain stack of open elements: an end tag closes the
+//! nearest open element of its name, and nothing is ever closed or opened implicitly. The HTML
+//! tree builder (html5ever) repairs markup: a `<div>` closes an open `<p>`, a second `<li>`
+//! closes the first, a table gains a `<tbody>`, misnested formatting tags are re-opened. On
+//! markup where no repair happens the two agree. This module scans the page once, cheaply,
+//! simulating the tree builder's stack just far enough to notice any repair; the first one means
+//! the page goes to the DOM path. It errs on the side of refusing: a refused page is only slower.
+
+use std::borrow::Cow;
+
+/// Why a page must be read through the DOM, for tests and `-v` logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair(pub String);
+
+/// The nearest ancestors of an element, nearest first: each one's name and where its start tag
+/// begins in the page.
+pub type Ancestors = Vec<(String, usize)>;
+
+/// `Ok` when the tree builder would build exactly the nesting the tags spell out, with the three
+/// nearest ancestors of each element whose start tag begins at one of `starts` (ascending).
+pub fn check(html: &str, starts: &[usize]) -> Result<Vec<Ancestors>, Repair> {
+    let mut scanner = Scanner::new(html, starts);
+    scanner.run()?;
+    if !(scanner.seen_html && scanner.seen_body) {
+        return Err(Repair("no <html> and <body> tags".into()));
+    }
+    if scanner.ancestors.len() != starts.len() {
+        return Err(Repair("the streaming pass saw other start tags".into()));
+    }
+    Ok(scanner.ancestors)
+}
+
+/// The value of attribute `name` in the start tag that begins at `start`, entities decoded.
+pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
+    let tag = &html[start..];
+    let (_, name_len) = tag_name(tag.get(1..)?);
+    let mut rest = &tag[1 + name_len..];
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+        if rest.is_empty() || rest.starts_with('>') {
+            return None;
+        }
+        let name_end = rest[1..]
+            .find(|c: char| c.is_ascii_whitespace() || matches!(c, '/' | '>' | '='))
+            .map_or(rest.len(), |i| i + 1);
+        let attr = &rest[..name_end];
+        rest = rest[name_end..].trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let mut value = "";
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            if let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
+                let close = after[1..].find(quote).map_or(after.len(), |i| i + 1);
+                value = &after[1..close];
+                rest = after.get(close + 1..).unwrap_or("");
+            } else {
+                let end = after
+                    .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                    .unwrap_or(after.len());
+                value = &after[..end];
+                rest = &after[end..];
+            }
+        }
+        if attr.eq_ignore_ascii_case(name) {
+            return Some(super::charref::decode(value, true).into_owned());
+        }
+    }
+}
+
+fn repair(what: impl Into<String>) -> Result<(), Repair> {
+    Err(Repair(what.into()))
+}
+
+// What the tree builder does with a tag, as bits of one lookup per tag.
+/// Elements without content or end tag.
+const F_VOID: u16 = 1 << 0;
+/// The tree builder's "special" elements (stop points when it looks for a tag to close).
+const F_SPECIAL: u16 = 1 << 1;
+/// Formatting elements: closed early, the tree builder re-opens them.
+const F_FORMATTING: u16 = 1 << 2;
+/// Start tags that close an open `<p>`.
+const F_CLOSES_P: u16 = 1 << 3;
+/// Elements the tree builder closes silently when another end tag needs them closed.
+const F_IMPLIED_END: u16 = 1 << 4;
+/// Boundaries of the default scope; button scope adds `button`, list item scope `ol` and `ul`.
+const F_SCOPE: u16 = 1 << 5;
+/// Elements allowed before the body; anything else starts it.
+const F_HEAD_CONTENT: u16 = 1 << 6;
+/// Elements whose content is text up to their end tag (with scripting on, as both parsers run).
+const F_RAW_TEXT: u16 = 1 << 7;
+/// Tags the tree builder never nests as written, or treats in ways not worth simulating.
+const F_REFUSED: u16 = 1 << 8;
+/// HTML start tags that end SVG content early.
+const F_BREAKS_FOREIGN: u16 = 1 << 9;
+
+/// The bits of a lowercase tag name.
+fn class(name: &str) -> u16 {
+    match name {
+        "a" => F_FORMATTING,
+        "address" => F_SPECIAL | F_CLOSES_P,
+        "applet" => F_SPECIAL | F_SCOPE,
+        "area" => F_VOID | F_SPECIAL,
+        "article" => F_SPECIAL | F_CLOSES_P,
+        "aside" => F_SPECIAL | F_CLOSES_P,
+        "b" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "base" => F_VOID | F_SPECIAL | F_HEAD_CONTENT,
+        "basefont" => F_VOID | F_SPECIAL | F_HEAD_CONTENT,
+        "bgsound" => F_VOID | F_SPECIAL | F_HEAD_CONTENT,
+        "big" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "blockquote" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "body" => F_SPECIAL | F_BREAKS_FOREIGN,
+        "br" => F_VOID | F_SPECIAL | F_BREAKS_FOREIGN,
+        "button" => F_SPECIAL,
+        "caption" => F_SPECIAL | F_SCOPE | F_REFUSED,
+        "center" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "code" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "col" => F_VOID | F_SPECIAL | F_REFUSED,
+        "colgroup" => F_SPECIAL | F_REFUSED,
+        "dd" => F_SPECIAL | F_IMPLIED_END | F_BREAKS_FOREIGN,
+        "details" => F_SPECIAL | F_CLOSES_P,
+        "dialog" => F_SPECIAL | F_CLOSES_P,
+        "dir" => F_SPECIAL | F_CLOSES_P,
+        "div" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "dl" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "dt" => F_SPECIAL | F_IMPLIED_END | F_BREAKS_FOREIGN,
+        "em" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "embed" => F_VOID | F_SPECIAL | F_BREAKS_FOREIGN,
+        "fieldset" => F_SPECIAL | F_CLOSES_P,
+        "figcaption" => F_SPECIAL | F_CLOSES_P,
+        "figure" => F_SPECIAL | F_CLOSES_P,
+        "font" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "footer" => F_SPECIAL | F_CLOSES_P,
+        "form" => F_SPECIAL | F_CLOSES_P,
+        "frame" => F_SPECIAL | F_REFUSED,
+        "frameset" => F_SPECIAL | F_REFUSED,
+        "h1" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "h2" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "h3" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "h4" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "h5" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "h6" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "head" => F_SPECIAL | F_BREAKS_FOREIGN,
+        "header" => F_SPECIAL | F_CLOSES_P,
+        "hgroup" => F_SPECIAL | F_CLOSES_P,
+        "hr" => F_VOID | F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "html" => F_SPECIAL | F_SCOPE,
+        "i" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "iframe" => F_SPECIAL | F_RAW_TEXT,
+        "image" => F_REFUSED,
+        "img" => F_VOID | F_SPECIAL | F_BREAKS_FOREIGN,
+        "input" => F_VOID | F_SPECIAL,
+        "isindex" => F_REFUSED,
+        "keygen" => F_VOID | F_SPECIAL,
+        "li" => F_SPECIAL | F_IMPLIED_END | F_BREAKS_FOREIGN,
+        "link" => F_VOID | F_SPECIAL | F_HEAD_CONTENT,
+        "listing" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "main" => F_SPECIAL | F_CLOSES_P,
+        "marquee" => F_SPECIAL | F_SCOPE,
+        "math" => F_REFUSED,
+        "menu" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "meta" => F_VOID | F_SPECIAL | F_HEAD_CONTENT | F_BREAKS_FOREIGN,
+        "nav" => F_SPECIAL | F_CLOSES_P,
+        "nobr" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "noembed" => F_SPECIAL | F_RAW_TEXT,
+        "noframes" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
+        "noscript" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
+        "object" => F_SPECIAL | F_SCOPE,
+        "ol" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "optgroup" => F_IMPLIED_END,
+        "option" => F_IMPLIED_END,
+        "p" => F_SPECIAL | F_CLOSES_P | F_IMPLIED_END | F_BREAKS_FOREIGN,
+        "param" => F_VOID | F_SPECIAL,
+        "plaintext" => F_SPECIAL | F_REFUSED,
+        "pre" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "rb" => F_IMPLIED_END | F_REFUSED,
+        "rp" => F_IMPLIED_END | F_REFUSED,
+        "rt" => F_IMPLIED_END | F_REFUSED,
+        "rtc" => F_IMPLIED_END | F_REFUSED,
+        "ruby" => F_BREAKS_FOREIGN,
+        "s" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "script" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
+        "search" => F_SPECIAL | F_CLOSES_P,
+        "section" => F_SPECIAL | F_CLOSES_P,
+        "select" => F_SPECIAL,
+        "small" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "source" => F_VOID | F_SPECIAL,
+        "span" => F_BREAKS_FOREIGN,
+        "strike" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "strong" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "style" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
+        "sub" => F_BREAKS_FOREIGN,
+        "summary" => F_SPECIAL | F_CLOSES_P,
+        "sup" => F_BREAKS_FOREIGN,
+        "table" => F_SPECIAL | F_CLOSES_P | F_SCOPE | F_BREAKS_FOREIGN,
+        "tbody" => F_SPECIAL,
+        "td" => F_SPECIAL | F_SCOPE,
+        "template" => F_SPECIAL | F_SCOPE | F_HEAD_CONTENT | F_REFUSED,
+        "textarea" => F_SPECIAL | F_RAW_TEXT,
+        "tfoot" => F_SPECIAL,
+        "th" => F_SPECIAL | F_SCOPE,
+        "thead" => F_SPECIAL,
+        "title" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
+        "tr" => F_SPECIAL,
+        "track" => F_VOID | F_SPECIAL,
+        "tt" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "u" => F_FORMATTING | F_BREAKS_FOREIGN,
+        "ul" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
+        "var" => F_BREAKS_FOREIGN,
+        "wbr" => F_VOID | F_SPECIAL,
+        "xmp" => F_SPECIAL | F_CLOSES_P | F_RAW_TEXT,
+        _ => 0,
+    }
+}
+
+/// SVG elements whose content is parsed as HTML again.
+const SVG_HTML_POINTS: &[&str] = &["foreignobject", "desc", "title"];
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Phase {
+    Head,
+    Body,
+    AfterBody,
+}
+
+struct Open<'a> {
+    name: Cow<'a, str>,
+    class: u16,
+    svg: bool,
+    /// Where its start tag begins.
+    start: usize,
+}
+
+struct Scanner<'a> {
+    html: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    stack: Vec<Open<'a>>,
+    phase: Phase,
+    seen_html: bool,
+    seen_head: bool,
+    seen_body: bool,
+    /// A stray end tag was just ignored after text: text right after it would join that text
+    /// into one node in the DOM and stay two nodes in the stream.
+    stray_after_text: bool,
+    last_was_text: bool,
+    /// Start tags whose ancestors are wanted, and the ancestors found so far.
+    starts: &'a [usize],
+    ancestors: Vec<Ancestors>,
+    /// Where the tag being handled begins.
+    tag_start: usize,
+    /// Open `<p>` and `<a>` elements, so the common tags skip the walks that look for them.
+    open_p: usize,
+    open_a: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(html: &'a str, starts: &'a [usize]) -> Self {
+        Scanner {
+            html,
+            bytes: html.as_bytes(),
+            pos: 0,
+            stack: Vec::with_capacity(32),
+            phase: Phase::Head,
+            seen_html: false,
+            seen_head: false,
+            seen_body: false,
+            stray_after_text: false,
+            last_was_text: false,
+            starts,
+            ancestors: Vec::with_capacity(starts.len()),
+            tag_start: 0,
+            open_p: 0,
+            open_a: 0,
+        }
+    }
+
+    fn run(&mut self) -> Result<(), Repair> {
+        if self.bytes.contains(&0) {
+            return repair("NUL character");
+        }
+        self.doctype()?;
+        while self.pos < self.bytes.len() {
+            let next = memchr::memchr(b'<', &self.bytes[self.pos..])
+                .map_or(self.bytes.len(), |i| self.pos + i);
+            if next > self.pos {
+                self.text(self.pos, next)?;
+            }
+            self.pos = next;
+            if self.pos >= self.bytes.len() {
+                break;
+            }
+            self.markup()?;
+        }
+        Ok(())
+    }
+
+    /// Only a no-quirks page is read in a stream: in quirks mode class and id selectors match
+    /// without regard to case in the DOM, and tables nest differently.
+    fn doctype(&mut self) -> Result<(), Repair> {
+        let start = self
+            .bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        // A byte-order mark was removed by the decoder; a comment before the doctype is fine.
+        let mut at = start;
+        while self.html[at..].starts_with("<!--") {
+            match self.html[at + 4..].find("-->") {
+                Some(end) => at = at + 4 + end + 3,
+                None => return repair("unterminated comment before the doctype"),
+            }
+            at += self.bytes[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        }
+        let head = &self.bytes[at..];
+        if head.len() < 9 || !head[..9].eq_ignore_ascii_case(b"<!doctype") {
+            return repair("no doctype (quirks mode)");
+        }
+        let end = match memchr::memchr(b'>', &head[..head.len().min(1000)]) {
+            Some(end) => end,
+            None => return repair("unterminated doctype"),
+        };
+        let body = String::from_utf8_lossy(&head[9..end])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase();
+        let no_quirks = body == "html"
+            || body == "html system \"about:legacy-compat\""
+            || body == "html system 'about:legacy-compat'"
+            || [
+                "-//w3c//dtd html 4.01//en",
+                "-//w3c//dtd xhtml 1.0 strict//en",
+                "-//w3c//dtd xhtml 1.0 transitional//en",
+                "-//w3c//dtd xhtml 1.1//en",
+            ]
+            .iter()
+            .any(|id| body.starts_with("html public") && body.contains(&format!("\"{id}\"")));
+        if !no_quirks {
+            return repair(format!("doctype {body:?} is not a standards-mode doctype"));
+        }
+        self.pos = at + end + 1;
+        Ok(())
+    }
+
+    fn current(&self) -> Option<&Open<'a>> {
+        self.stack.last()
+    }
+
+    fn current_name(&self) -> &str {
+        self.stack.last().map_or("", |o| &o.name)
+    }
+
+    fn in_svg(&self) -> bool {
+        self.current().is_some_and(|open| open.svg)
+    }
+
+    fn text(&mut self, from: usize, to: usize) -> Result<(), Repair> {
+        let text = &self.bytes[from..to];
+        let blank = text.iter().all(|b| b.is_ascii_whitespace());
+        if blank {
+            // Whitespace is a text node too; it joins with neighbours in both parsers alike.
+            if !text.is_empty() {
+                self.last_was_text = true;
+            }
+            return Ok(());
+        }
+        if self.stray_after_text {
+            return repair("a stray end tag between two texts");
+        }
+        match self.phase {
+            Phase::AfterBody => return repair("text after </body>"),
+            Phase::Head => self.start_body()?,
+            Phase::Body => {}
+        }
+        if !self.in_svg()
+            && matches!(
+                self.current_name(),
+                "table" | "tbody" | "thead" | "tfoot" | "tr"
+            )
+        {
+            return repair(format!("text directly inside <{}>", self.current_name()));
+        }
+        self.last_was_text = true;
+        Ok(())
+    }
+
+    /// The body begins without a `<body>` tag; an explicit `<head>` left open would stay open
+    /// in the stream.
+    fn start_body(&mut self) -> Result<(), Repair> {
+        if self.stack.iter().any(|o| o.name == "head") {
+            return repair("<head> left open");
+        }
+        self.phase = Phase::Body;
+        Ok(())
+    }
+
+    fn markup(&mut self) -> Result<(), Repair> {
+        let rest = &self.html[self.pos..];
+        let bytes = rest.as_bytes();
+        if let Some(body) = rest.strip_prefix("<!--") {
+            // `<!-->` and `<!--->` are empty comments; otherwise up to `-->` or `--!>`.
+            let len = if body.starts_with('>') {
+                5
+            } else if body.starts_with("->") {
+                6
+            } else {
+                let close = body.find("-->").map(|i| i + 3);
+                let bang = body.find("--!>").map(|i| i + 4);
+                match (close, bang) {
+                    (Some(c), Some(b)) if b < c => return repair("a comment ends with --!>"),
+                    (Some(c), _) => 4 + c,
+                    (None, Some(_)) => return repair("a comment ends with --!>"),
+                    (None, None) => rest.len(),
+                }
+            };
+            self.pos += len;
+            return Ok(());
+        }
+        match bytes.get(1) {
+            Some(b'!' | b'?') => {
+                if self.in_svg() && rest.starts_with("<![CDATA[") {
+                    return repair("CDATA section in SVG");
+                }
+                if rest[2..].len() >= 7 && rest[2..9].eq_ignore_ascii_case("doctype") {
+                    return repair("a second doctype");
+                }
+                // A bogus comment up to the next `>`.
+                self.pos += rest.find('>').map_or(rest.len(), |i| i + 1);
+                Ok(())
+            }
+            Some(b'/') => match bytes.get(2) {
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let (name, len) = tag_name(&rest[2..]);
+                    let (end, _) = self.tag_end(self.pos + 2 + len)?;
+                    self.pos = end;
+                    self.end_tag(name)
+                }
+                Some(b'>') => {
+                    self.pos += 3;
+                    Ok(())
+                }
+                _ => {
+                    self.pos += rest.find('>').map_or(rest.len(), |i| i + 1);
+                    Ok(())
+                }
+            },
+            Some(c) if c.is_ascii_alphabetic() => {
+                let (name, len) = tag_name(&rest[1..]);
+                let after_name = self.pos + 1 + len;
+                let (end, self_closing) = self.tag_end(after_name)?;
+                self.tag_start = self.pos;
+                if self.starts.get(self.ancestors.len()) == Some(&self.pos) {
+                    let nearest = self
+                        .stack
+                        .iter()
+                        .rev()
+                        .take(3)
+                        .map(|o| (o.name.to_string(), o.start))
+                        .collect();
+                    self.ancestors.push(nearest);
+                }
+                self.pos = end;
+                self.start_tag(name, self_closing)
+            }
+            _ => {
+                // A `<` that starts no tag is text.
+                let from = self.pos;
+                self.pos += 1;
+                self.text(from, self.pos)
+            }
+        }
+    }
+
+    /// The position after the `>` that ends a tag, and whether it ends with `/>`; attributes
+    /// and their quotes skipped as the tokenizer reads them.
+    fn tag_end(&self, mut at: usize) -> Result<(usize, bool), Repair> {
+        let bytes = self.bytes;
+        // A quote starts a value only right after `=` (and spaces); an unquoted value runs to
+        // the next space or `>`, taking any `/` with it.
+        let mut before_value = false;
+        let mut unquoted = false;
+        let mut slash = false;
+        while at < bytes.len() {
+            let b = bytes[at];
+            match b {
+                b'>' => return Ok((at + 1, slash)),
+                _ if b.is_ascii_whitespace() => unquoted = false,
+                b'=' if !unquoted => before_value = true,
+                b'"' | b'\'' if before_value => {
+                    match memchr::memchr(b, &bytes[at + 1..]) {
+                        Some(i) => at += i + 1,
+                        None => return Err(Repair("unterminated attribute value".into())),
+                    }
+                    before_value = false;
+                }
+                _ if before_value => {
+                    before_value = false;
+                    unquoted = true;
+                }
+                _ => {}
+            }
+            slash = b == b'/' && !unquoted;
+            at += 1;
+        }
+        Err(Repair("unterminated tag".into()))
+    }
+
+    /// Close everything from `len` up.
+    fn pop_to(&mut self, len: usize) {
+        for open in self.stack.drain(len..) {
+            if !open.svg {
+                match &*open.name {
+                    "p" => self.open_p -= 1,
+                    "a" => self.open_a -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn has_in_scope(&self, name: &str, extra: &[&str]) -> bool {
+        for open in self.stack.iter().rev() {
+            if open.name == name && !open.svg {
+                return true;
+            }
+            if open.svg || open.class & F_SCOPE != 0 || extra.contains(&&*open.name) {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn start_tag(&mut self, tag: Cow<'a, str>, self_closing: bool) -> Result<(), Repair> {
+        self.stray_after_text = false;
+        self.last_was_text = false;
+        let name: &str = &tag;
+        let flags = class(name);
+        if self.in_svg() {
+            if flags & F_BREAKS_FOREIGN != 0 {
+                return repair(format!("<{name}> inside SVG"));
+            }
+            if SVG_HTML_POINTS.contains(&self.current_name()) {
+                return repair(format!("<{name}> inside an SVG text point"));
+            }
+            if !self_closing {
+                self.stack.push(Open {
+                    class: 0,
+                    name: tag,
+                    svg: true,
+                    start: self.tag_start,
+                });
+            }
+            return Ok(());
+        }
+        if flags & F_REFUSED != 0 {
+            return repair(format!("<{name}>"));
+        }
+        match name {
+            "html" => {
+                if self.seen_html || !self.stack.is_empty() {
+                    return repair("a second <html>");
+                }
+                self.seen_html = true;
+                return self.push(tag);
+            }
+            "head" => {
+                if self.seen_head || self.phase != Phase::Head {
+                    return repair("<head> out of place");
+                }
+                self.seen_head = true;
+                return self.push(tag);
+            }
+            "body" => {
+                if self.seen_body || self.phase != Phase::Head {
+                    return repair("<body> out of place");
+                }
+                self.start_body()?;
+                self.seen_body = true;
+                return self.push(tag);
+            }
+            _ => {}
+        }
+        match self.phase {
+            Phase::AfterBody => return repair(format!("<{name}> after </body>")),
+            Phase::Head if flags & F_HEAD_CONTENT != 0 => return self.push(tag),
+            Phase::Head => self.start_body()?,
+            Phase::Body => {}
+        }
+        let parent = self.current_name();
+        let table_child = match name {
+            "tbody" | "thead" | "tfoot" => Some(parent == "table"),
+            "tr" => Some(matches!(parent, "tbody" | "thead" | "tfoot")),
+            "td" | "th" => Some(parent == "tr"),
+            _ => None,
+        };
+        match table_child {
+            Some(true) => return self.push(tag),
+            Some(false) => return repair(format!("<{name}> inside <{parent}>")),
+            None => {}
+        }
+        if matches!(parent, "table" | "tbody" | "thead" | "tfoot" | "tr")
+            && !matches!(name, "script" | "style")
+        {
+            return repair(format!("<{name}> directly inside <{parent}>"));
+        }
+        if matches!(parent, "select" | "optgroup")
+            && (!matches!(name, "option" | "optgroup" | "hr") || parent == name)
+        {
+            return repair(format!("<{name}> inside <{parent}>"));
+        }
+        if (flags & F_CLOSES_P != 0 || matches!(name, "li" | "dd" | "dt"))
+            && self.open_p > 0
+            && self.has_in_scope("p", &["button"])
+        {
+            return repair(format!("<{name}> closes an open <p>"));
+        }
+        match name {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                if matches!(parent, "h1" | "h2" | "h3" | "h4" | "h5" | "h6") =>
+            {
+                return repair(format!("<{name}> inside a heading"));
+            }
+            "li" | "dd" | "dt" => {
+                let closes: &[&str] = if name == "li" { &["li"] } else { &["dd", "dt"] };
+                for open in self.stack.iter().rev() {
+                    let open_name: &str = &open.name;
+                    if closes.contains(&open_name) {
+                        return repair(format!("<{name}> inside an open <{open_name}>"));
+                    }
+                    if open.class & F_SPECIAL != 0 && !matches!(open_name, "address" | "div" | "p")
+                    {
+                        break;
+                    }
+                }
+            }
+            "a" if self.open_a > 0 => {
+                for open in self.stack.iter().rev() {
+                    match &*open.name {
+                        "a" => return repair("<a> inside an open <a>"),
+                        "applet" | "object" | "marquee" | "td" | "th" | "caption" => break,
+                        _ => {}
+                    }
+                }
+            }
+            "nobr" | "button" if self.has_in_scope(name, &[]) => {
+                return repair(format!("<{name}> inside an open <{name}>"));
+            }
+            "form" | "select" if self.stack.iter().any(|o| o.name == name) => {
+                return repair(format!("<{name}> inside an open <{name}>"));
+            }
+            "option" | "optgroup" if parent == "option" => {
+                return repair(format!("<{name}> inside <option>"));
+            }
+            "svg" => {
+                if !self_closing {
+                    self.stack.push(Open {
+                        class: 0,
+                        name: tag,
+                        svg: true,
+                        start: self.tag_start,
+                    });
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.push(tag)
+    }
+
+    fn push(&mut self, tag: Cow<'a, str>) -> Result<(), Repair> {
+        let flags = class(&tag);
+        if flags & F_VOID != 0 {
+            return Ok(());
+        }
+        let raw = flags & F_RAW_TEXT != 0;
+        match &*tag {
+            "p" => self.open_p += 1,
+            "a" => self.open_a += 1,
+            _ => {}
+        }
+        let name = tag.clone();
+        self.stack.push(Open {
+            class: class(&tag),
+            name: tag,
+            svg: false,
+            start: self.tag_start,
+        });
+        if raw {
+            self.skip_raw_text(&name)?;
+        }
+        Ok(())
+    }
+
+    /// Past the content of a raw text element, up to (not past) its end tag.
+    fn skip_raw_text(&mut self, name: &str) -> Result<(), Repair> {
+        let rest = &self.bytes[self.pos..];
+        let end = find_end_tag(rest, name).unwrap_or(rest.len());
+        // Script data has escape states (`<!--` … `<script>` … `-->`) the two tokenizers need
+        // not agree on; such scripts go to the DOM path.
+        if name == "script" && memchr::memmem::find(&rest[..end], b"<!--").is_some() {
+            return repair("a script with <!-- inside");
+        }
+        self.pos += end;
+        Ok(())
+    }
+
+    fn end_tag(&mut self, tag: Cow<'a, str>) -> Result<(), Repair> {
+        let name: &str = &tag;
+        let after_text = self.last_was_text;
+        self.last_was_text = false;
+        if self.in_svg() {
+            // Foreign content closes only what is current; anything else is repaired.
+            if self.current_name() == name {
+                self.pop_to(self.stack.len() - 1);
+                return Ok(());
+            }
+            return repair(format!("</{name}> inside SVG"));
+        }
+        match name {
+            "body" | "html" => {
+                if self.phase == Phase::Head {
+                    self.start_body()?;
+                }
+                self.phase = Phase::AfterBody;
+                return Ok(());
+            }
+            _ if self.phase == Phase::AfterBody => {
+                return repair(format!("</{name}> after </body>"));
+            }
+            "head" if self.current_name() == "head" => {
+                self.pop_to(self.stack.len() - 1);
+                return Ok(());
+            }
+            "p" if !self.has_in_scope("p", &["button"]) => {
+                return repair("</p> without an open <p>");
+            }
+            "br" => return repair("</br>"),
+            _ => {}
+        }
+        let Some(index) = self.stack.iter().rposition(|o| o.name == name && !o.svg) else {
+            // Ignored by both parsers, but the DOM joins the texts on either side of it into
+            // one node where the stream sees two.
+            self.stray_after_text = after_text;
+            self.last_was_text = after_text;
+            return Ok(());
+        };
+        let above = &self.stack[index + 1..];
+        if above.is_empty() {
+            self.pop_to(self.stack.len() - 1);
+            return Ok(());
+        }
+        // Closing over open elements: the tree builder agrees with a plain pop only when what
+        // it closes on the way is what it closes silently anyway, and nothing of it is re-opened
+        // later (formatting elements are).
+        let closes_table = matches!(name, "table" | "tbody" | "thead" | "tfoot" | "tr");
+        let agrees = above.iter().all(|o| {
+            let n: &str = &o.name;
+            !o.svg
+                && (o.class & F_IMPLIED_END != 0
+                    || (closes_table
+                        && matches!(n, "tbody" | "thead" | "tfoot" | "tr" | "td" | "th")))
+        });
+        let heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+        if !agrees || class(name) & F_FORMATTING != 0 || heading {
+            let top = self.current_name().to_string();
+            return repair(format!("</{name}> closes <{top}>"));
+        }
+        self.pop_to(index);
+        Ok(())
+    }
+}
+
+/// A tag's name, ASCII-lowercased as both tokenizers do (borrowed when already lowercase).
+fn tag_name(rest: &str) -> (Cow<'_, str>, usize) {
+    let len = rest
+        .bytes()
+        .position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
+        .unwrap_or(rest.len());
+    let name = &rest[..len];
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        (Cow::Owned(name.to_ascii_lowercase()), len)
+    } else {
+        (Cow::Borrowed(name), len)
+    }
+}
+
+/// Where `</name` followed by a space, `/` or `>` starts, ASCII case-insensitively.
+fn find_end_tag(hay: &[u8], name: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'<', &hay[from..]) {
+        let at = from + i;
+        let tail = &hay[at..];
+        if tail.len() >= 2 + name.len()
+            && tail[1] == b'/'
+            && tail[2..2 + name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && tail
+                .get(2 + name.len())
+                .is_none_or(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
+        {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
