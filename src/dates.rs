@@ -61,6 +61,82 @@ pub fn read(text: &str, ctx: &DateContext) -> Option<Stamp> {
 
 /// Like [`read`], also saying how much of the text the date accounts for.
 pub fn read_match(text: &str, ctx: &DateContext) -> Option<DateMatch> {
+    if let Some(stamp) = read_plain_numeric(text.trim(), ctx.tz) {
+        return plausible(stamp, ctx).then_some(DateMatch {
+            stamp,
+            coverage: 1.0,
+        });
+    }
+    read_match_by_forms(text, ctx)
+}
+
+/// The form most listings print, `2025/08/28 15:48` (`-` or `.` between, seconds or not) and
+/// nothing else, read without the general reader's regexes. `None` for
+/// anything else, which the general reader then reads as before.
+fn read_plain_numeric(s: &str, tz: Tz) -> Option<Stamp> {
+    let b = s.as_bytes();
+    let digits = |from: usize, max: usize| -> (u32, usize) {
+        let len = b[from.min(b.len())..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let value = b[from..from + len]
+            .iter()
+            .fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        (value, len)
+    };
+    let (year, 4) = digits(0, 5) else { return None };
+    let sep = *b.get(4)?;
+    if !matches!(sep, b'-' | b'/' | b'.') {
+        return None;
+    }
+    let (month, month_len @ 1..=2) = digits(5, 3) else {
+        return None;
+    };
+    let at = 5 + month_len;
+    if b.get(at) != Some(&sep) {
+        return None;
+    }
+    let (dom, dom_len @ 1..=2) = digits(at + 1, 3) else {
+        return None;
+    };
+    let day = NaiveDate::from_ymd_opt(year as i32, month, dom)?;
+    let mut at = at + 1 + dom_len;
+    if at == b.len() {
+        return Some(Stamp::Day(day));
+    }
+    if b[at] != b' ' {
+        return None;
+    }
+    at += 1;
+    let (hour, hour_len @ 1..=2) = digits(at, 3) else {
+        return None;
+    };
+    at += hour_len;
+    if b.get(at) != Some(&b':') {
+        return None;
+    }
+    let (minute, 2) = digits(at + 1, 3) else {
+        return None;
+    };
+    at += 3;
+    let mut second = 0;
+    if b.get(at) == Some(&b':') {
+        let (value, 2) = digits(at + 1, 3) else {
+            return None;
+        };
+        second = value;
+        at += 3;
+    }
+    if at != b.len() {
+        return None;
+    }
+    let time = NaiveTime::from_hms_opt(hour, minute, second)?;
+    Some(Stamp::At(local_to_instant(day.and_time(time), tz)))
+}
+
+fn read_match_by_forms(text: &str, ctx: &DateContext) -> Option<DateMatch> {
     let norm = normalize(text);
     let s = norm.as_str();
     if s.is_empty() || s.chars().count() > MAX_DATE_TEXT {
@@ -848,6 +924,58 @@ pub fn truncate_to_seconds(at: DateTime<Tz>) -> DateTime<Tz> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_plain_numeric_shortcut_reads_as_the_general_reader() {
+        let ctx = DateContext {
+            tz: chrono_tz::Asia::Taipei,
+            now: Utc.with_ymd_and_hms(2025, 8, 28, 8, 0, 0).unwrap(),
+        };
+        let mut checked = 0;
+        for sep in ['-', '/', '.'] {
+            for (month, dom) in [(8, 28), (1, 2), (12, 31), (2, 29), (2, 30), (13, 1), (0, 5)] {
+                for time in [
+                    "",
+                    " 15:48",
+                    " 9:05",
+                    " 00:00:59",
+                    "T15:48",
+                    "T15:48:07",
+                    " 24:00",
+                    " 15:60",
+                    " 15:4",
+                    " 15:48 PM",
+                    " 15:48+08:00",
+                    "T15:48Z",
+                ] {
+                    for pad in [true, false] {
+                        let text = if pad {
+                            format!("2025{sep}{month:02}{sep}{dom:02}{time}")
+                        } else {
+                            format!("2025{sep}{month}{sep}{dom}{time}")
+                        };
+                        let fast =
+                            read_plain_numeric(&text, ctx.tz).filter(|s| plausible(*s, &ctx));
+                        let general = read_match_by_forms(&text, &ctx);
+                        if let Some(stamp) = fast {
+                            checked += 1;
+                            let general = general
+                                .unwrap_or_else(|| panic!("{text:?}: only the shortcut reads it"));
+                            assert_eq!(general.stamp, stamp, "{text:?}");
+                            assert_eq!(general.coverage, 1.0, "{text:?}");
+                        }
+                        assert_eq!(
+                            read_match(&text, &ctx),
+                            general,
+                            "{text:?}: the reader's answer changed"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked >= 40, "only {checked} strings took the shortcut");
+    }
+
     use super::*;
     use chrono_tz::{America, Asia, Europe};
 
