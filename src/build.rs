@@ -19,7 +19,9 @@ use crate::extract::{self, Item};
 use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Written};
-use crate::store::{Article, Opened, SeenItem, Store, StoreError, StoredItem};
+use crate::store::{
+    Article, FeedHealth, Opened, Published, SeenItem, Store, StoreError, StoredItem,
+};
 use crate::write::{self, Entry, FeedMeta};
 
 /// A page that used to give at least this many items and now gives under a quarter of them has
@@ -49,11 +51,13 @@ fn page_key(feed: &FeedConfig) -> String {
     let mut hash = Sha256::new();
     hash.update(how.as_bytes());
     hash.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let digest: String = hash.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex(&hash.finalize()[..8]);
     format!("{} {} {digest}", feed.id, feed.url)
+}
+
+/// A digest written out in lowercase hex.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Called as each feed finishes, for progress display.
@@ -293,7 +297,21 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         })?;
 
     let (count, new, not_modified) = match fetched {
-        Fetched::NotModified => (None, 0, true),
+        Fetched::NotModified => {
+            if let Some(items) = unchanged_and_intact(run, feed, &health) {
+                let store = run.store.lock().expect("store lock");
+                let hash = health.content_hash.as_deref().unwrap_or_default();
+                let changed_at = health.changed_at.unwrap_or(now);
+                store.record_success(&feed.id, now, hash, changed_at, None)?;
+                return Ok(FeedBuilt {
+                    items,
+                    new: 0,
+                    changed: false,
+                    not_modified: true,
+                });
+            }
+            (None, 0, true)
+        }
         Fetched::Page(page) => {
             let ctx = DateContext {
                 tz: feed.timezone,
@@ -363,6 +381,49 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
     })
 }
 
+/// With the page not modified, whether the files already published are exactly what this run
+/// would render, so rendering can be skipped: nothing else feeds them (no article summaries
+/// arriving, no age filter moving with the clock), they were rendered from the same content,
+/// config and version, and they are still there at the sizes written. Their item count if so.
+fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Option<usize> {
+    if !feed.publish || feed.fetch_articles || feed.filter.max_age_days.is_some() {
+        return None;
+    }
+    let published = health.published.as_ref()?;
+    if published.key != published_key(&run.base_url, feed, health)? {
+        return None;
+    }
+    let intact = feed_files(feed)
+        .iter()
+        .zip(&published.sizes)
+        .all(|(name, size)| {
+            std::fs::metadata(run.output.path().join(name)).is_ok_and(|m| m.len() == *size)
+        });
+    (intact && published.sizes.len() == 3).then_some(published.items)
+}
+
+/// What a feed's files are rendered from besides its items: its config, the site's address and
+/// this version of dateline, with the content fingerprint and date of its items.
+fn published_key(base_url: &Url, feed: &FeedConfig, health: &FeedHealth) -> Option<String> {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(base_url.as_str());
+    hash.update(format!("{feed:?}"));
+    hash.update(health.content_hash.as_deref()?);
+    hash.update(health.changed_at?.to_be_bytes());
+    Some(hex(&hash.finalize()))
+}
+
+/// The files of one feed, in the order `publish_feed` writes them.
+fn feed_files(feed: &FeedConfig) -> [String; 3] {
+    [
+        format!("{}.xml", feed.id),
+        format!("{}.atom", feed.id),
+        format!("{}.json", feed.id),
+    ]
+}
+
 /// Filters look further back than a feed shows, so a narrow feed still fills up.
 const RECENT_FOR_FILTERS: usize = 500;
 
@@ -371,19 +432,21 @@ fn finish(
     run: &Run,
     feed: &FeedConfig,
     entries: &[Entry],
-    health: &crate::store::FeedHealth,
+    health: &FeedHealth,
     count: Option<usize>,
 ) -> Result<bool, FeedError> {
     let now = run.now.timestamp();
+    let hash = content_hash(entries);
     let changed_at = {
         let store = run.store.lock().expect("store lock");
-        let hash = content_hash(entries);
         // The feed's date is when its content last changed, so an unchanged feed keeps its bytes.
         let changed_at = match (&health.content_hash, health.changed_at) {
             (Some(old), Some(at)) if *old == hash => at,
             _ => now,
         };
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
+        // Until the files below are written, what they were rendered from is unknown.
+        store.record_published(&feed.id, None)?;
         changed_at
     };
     let updated = feed
@@ -392,7 +455,24 @@ fn finish(
         .single()
         .unwrap_or_else(|| run.now.with_timezone(&feed.timezone));
     let meta = feed_meta(&run.base_url, feed, updated);
-    publish_feed(&run.output, feed, &meta, entries)
+    let (changed, sizes) = publish_feed(&run.output, feed, &meta, entries)?;
+    let rendered_from = FeedHealth {
+        content_hash: Some(hash),
+        changed_at: Some(changed_at),
+        ..FeedHealth::default()
+    };
+    if let Some(key) = published_key(&run.base_url, feed, &rendered_from) {
+        let store = run.store.lock().expect("store lock");
+        store.record_published(
+            &feed.id,
+            Some(&Published {
+                key,
+                items: entries.len(),
+                sizes,
+            }),
+        )?;
+    }
+    Ok(changed)
 }
 
 /// Follow each item's link that has not been read yet, once, for a summary, author, picture and
@@ -1034,11 +1114,7 @@ fn content_hash(entries: &[Entry]) -> String {
         }
         hash.update(entry.published.map_or(0, |at| at.timestamp()).to_be_bytes());
     }
-    hash.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hash.finalize()[..16])
 }
 
 /// The canonical link identifies an article, so an edited title keeps its id; written with https,
@@ -1066,9 +1142,8 @@ pub fn entry_id(
             if let Some(at) = published {
                 hash.update(at.timestamp().to_string().as_bytes());
             }
-            let digest = hash.finalize();
-            let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-            format!("urn:dateline:{feed_id}:{hex}")
+            let digest = hex(&hash.finalize()[..12]);
+            format!("urn:dateline:{feed_id}:{digest}")
         }
     }
 }
@@ -1090,22 +1165,25 @@ fn feed_meta(base: &Url, feed: &FeedConfig, updated: DateTime<Tz>) -> FeedMeta {
     }
 }
 
-/// Write both files; whether either changed.
+/// Write the feed's files; whether any changed, and their sizes.
 fn publish_feed(
     output: &OutputDir,
     feed: &FeedConfig,
     meta: &FeedMeta,
     entries: &[Entry],
-) -> Result<bool, FeedError> {
+) -> Result<(bool, Vec<u64>), FeedError> {
     let mut changed = false;
+    let mut sizes = Vec::with_capacity(3);
+    let [rss, atom, json] = feed_files(feed);
     for (name, bytes) in [
-        (format!("{}.xml", feed.id), write::rss(meta, entries)),
-        (format!("{}.atom", feed.id), write::atom(meta, entries)),
-        (format!("{}.json", feed.id), write::json_feed(meta, entries)),
+        (rss, write::rss(meta, entries)),
+        (atom, write::atom(meta, entries)),
+        (json, write::json_feed(meta, entries)),
     ] {
         changed |= output.publish(&name, &bytes)? == Written::Changed;
+        sizes.push(bytes.len() as u64);
     }
-    Ok(changed)
+    Ok((changed, sizes))
 }
 
 #[cfg(test)]

@@ -53,6 +53,12 @@ const MIGRATIONS: &[&str] = &[
         published  INTEGER,
         error      TEXT
     );",
+    // 4: what the feed's files were rendered from, so a run that changes nothing renders nothing.
+    "ALTER TABLE feeds ADD COLUMN published_key TEXT;
+    ALTER TABLE feeds ADD COLUMN published_items INTEGER;
+    ALTER TABLE feeds ADD COLUMN published_sizes TEXT;",
+    // 5: a feed's newest items in the order they are shown, read without sorting the feed.
+    "CREATE INDEX items_recent ON items (feed_id, COALESCE(published, first_seen) DESC, link, item_id);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +138,16 @@ pub struct FeedHealth {
     pub consecutive_failures: i64,
     /// Items the page gave on the last successful fetch.
     pub last_count: Option<i64>,
+    /// What the published files were rendered from (see `build::published_key`), how many items
+    /// they hold and their sizes in bytes.
+    pub published: Option<Published>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    pub key: String,
+    pub items: usize,
+    pub sizes: Vec<u64>,
 }
 
 pub struct Store {
@@ -196,6 +212,11 @@ impl Store {
             })
         };
         let conn = Connection::open(path).map_err(sqlite)?;
+        // One run at a time holds the state (the run lock sees to that), so the database lock is
+        // taken once and kept: no file-lock calls per transaction, no shared-memory index. Set
+        // before the first read, or WAL mode would start with shared memory anyway.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(sqlite)?;
         // Anything the database itself says about its health means the file cannot be trusted.
         let health: Result<String, rusqlite::Error> =
             conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
@@ -496,9 +517,22 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
-                        consecutive_failures, last_count FROM feeds WHERE feed_id = ?1",
+                        consecutive_failures, last_count, published_key, published_items,
+                        published_sizes
+                 FROM feeds WHERE feed_id = ?1",
                 [feed_id],
                 |row| {
+                    let key: Option<String> = row.get(7)?;
+                    let items: Option<i64> = row.get(8)?;
+                    let sizes: Option<String> = row.get(9)?;
+                    let published = match (key, items, sizes) {
+                        (Some(key), Some(items), Some(sizes)) => Some(Published {
+                            key,
+                            items: items as usize,
+                            sizes: sizes.split(',').filter_map(|s| s.parse().ok()).collect(),
+                        }),
+                        _ => None,
+                    };
                     Ok(FeedHealth {
                         content_hash: row.get(0)?,
                         changed_at: row.get(1)?,
@@ -507,6 +541,7 @@ impl Store {
                         last_error_at: row.get(4)?,
                         consecutive_failures: row.get(5)?,
                         last_count: row.get(6)?,
+                        published,
                     })
                 },
             )
@@ -533,6 +568,34 @@ impl Store {
                     last_success = ?4, consecutive_failures = 0,
                     last_count = COALESCE(?5, last_count)",
                 params![feed_id, content_hash, changed_at, now, count.map(|c| c as i64)],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// What the feed's files were just rendered from (`None`: forget it, render next time).
+    pub fn record_published(
+        &self,
+        feed_id: &str,
+        published: Option<&Published>,
+    ) -> Result<(), StoreError> {
+        let sizes = published.map(|p| {
+            p.sizes
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        self.conn
+            .execute(
+                "UPDATE feeds SET published_key = ?2, published_items = ?3, published_sizes = ?4
+                 WHERE feed_id = ?1",
+                params![
+                    feed_id,
+                    published.map(|p| p.key.as_str()),
+                    published.map(|p| p.items as i64),
+                    sizes
+                ],
             )
             .map(drop)
             .map_err(|e| self.err(e))
