@@ -5,139 +5,242 @@
 //!
 //!     cargo bench --bench e2e                 # 500 feeds
 //!     cargo bench --bench e2e -- --feeds 50   # a smoke run
+//!     cargo bench --bench e2e -- --peers      # then rsspls and a Python pipeline over the same pages
+//!     cargo bench --bench e2e -- --compression   # cold builds served plain, gzip and brotli
+//!
+//! `--peers` runs, after dateline's cold build and rerun, two peer tools over the same pages from
+//! the same server: rsspls (`--rsspls PATH` or `DATELINE_BENCH_RSSPLS`, default
+//! `bench/.tools/bin/rsspls`) and `bench/peers/pipeline.py` as 2 processes of 8 requests in flight
+//! each (`--python PATH` or `DATELINE_BENCH_PYTHON`, default `bench/.venv/bin/python`);
+//! `bash bench/peers.sh` installs both and runs this. `--compression` runs three cold builds, each
+//! with fresh state, with the server answering plain, gzip and brotli. `--rounds N` repeats what
+//! `--peers` and `--compression` measure and prints medians. `DATELINE_BENCH_WRAP` runs each
+//! dateline build under a profiler (see `build`).
+//!
+//! Every measured process is started by a small helper process (support/launcher.rs), so that
+//! its peak RSS is its own and not the bench's (which holds every page).
 
+#[path = "support/launcher.rs"]
+mod launcher;
+#[path = "support/peers.rs"]
+mod peers;
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, Response, StatusCode};
+use launcher::run_measured;
+use server::{Encoding, Page, Server};
 
-/// CPU seconds and peak RSS (KiB) of the waited-for children so far.
-fn children_usage() -> (f64, i64) {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(usage.ru_utime) + secs(usage.ru_stime), usage.ru_maxrss)
+#[derive(Clone, Copy)]
+pub struct Measured {
+    pub wall: Duration,
+    /// User + system seconds of the processes and what they waited for (RUSAGE_CHILDREN delta).
+    pub cpu: f64,
+    /// Of which system seconds.
+    pub sys: f64,
+    /// The largest peak RSS (KiB) of any one of the processes.
+    pub peak_rss_kib: i64,
+    /// The peak RSS of every process added up (they run at the same time).
+    pub sum_rss_kib: i64,
+    /// Every process exited 0.
+    pub success: bool,
 }
 
-struct Measured {
-    wall: Duration,
-    cpu: f64,
-    peak_rss_kib: i64,
-}
-
-fn build(config: &std::path::Path, now: &str) -> Measured {
-    let (cpu_before, _) = children_usage();
-    let started = Instant::now();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_dateline"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "build",
-            "--quiet",
-            "--now",
-            now,
-        ])
-        .status()
-        .unwrap();
-    let wall = started.elapsed();
-    assert!(status.success(), "build failed");
-    let (cpu_after, peak) = children_usage();
+/// The median of each figure over rounds (the upper one of an even count).
+fn median(runs: &[Measured]) -> Measured {
+    let pick = |f: &dyn Fn(&Measured) -> f64| {
+        let mut values: Vec<f64> = runs.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
     Measured {
-        wall,
-        cpu: cpu_after - cpu_before,
-        peak_rss_kib: peak,
+        wall: Duration::from_secs_f64(pick(&|m| m.wall.as_secs_f64())),
+        cpu: pick(&|m| m.cpu),
+        sys: pick(&|m| m.sys),
+        peak_rss_kib: pick(&|m| m.peak_rss_kib as f64) as i64,
+        sum_rss_kib: pick(&|m| m.sum_rss_kib as f64) as i64,
+        success: runs.iter().all(|m| m.success),
+    }
+}
+
+/// The 1-, 5- and 15-minute load averages: how busy the machine was besides the bench.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "?".into(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
+}
+
+/// `dateline build` with the given config; `run` names the run for DATELINE_BENCH_WRAP.
+fn build(config: &Path, now: &str, run: &str) -> Measured {
+    // DATELINE_BENCH_WRAP runs each build under a profiler, `{run}` naming the run:
+    // "perf record -g -o {run}.data --".
+    let wrap = std::env::var("DATELINE_BENCH_WRAP")
+        .unwrap_or_default()
+        .replace("{run}", run);
+    let mut command = wrap.split_whitespace();
+    let mut command = match command.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(command).arg(env!("CARGO_BIN_EXE_dateline"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_dateline")),
+    };
+    command.args([
+        "--config",
+        config.to_str().unwrap(),
+        "build",
+        "--quiet",
+        "--now",
+        now,
+    ]);
+    let measured = run_measured(&[command]);
+    assert!(measured.success, "build failed");
+    measured
+}
+
+const COLD: &str = "2025-08-28T16:00:00+08:00";
+const RERUN: &str = "2025-08-28T16:10:00+08:00";
+
+/// The dateline config for every feed, writing into `out_dir` with its state in `state_dir`
+/// (both relative to the config file).
+fn dateline_config(server: &Server, feeds: usize, out_dir: &str, state_dir: &str) -> String {
+    let mut config = format!(
+        "[site]\ntitle = \"bench\"\nbase_url = \"https://feeds.example.com/\"\nout_dir = \"{out_dir}\"\nstate = \"{state_dir}/state.sqlite\"\n\n[defaults]\nconcurrency = 16\nper_host = 16\n\n",
+    );
+    for i in 0..feeds {
+        config.push_str(&format!(
+            "[[feeds]]\nid = \"f{i}\"\nurl = \"{}\"\n[feeds.select]\nitem = \"{}\"\ntitle = \"{}\"\nlink = \"{}\"\ndate = \"{}\"\n\n",
+            server.url(i),
+            peers::ITEM,
+            peers::TITLE,
+            peers::LINK,
+            peers::DATE,
+        ));
+    }
+    config
+}
+
+fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A cold build into fresh `public-{name}` and `state-{name}` folders: its measure and output.
+fn fresh_cold(server: &Server, feeds: usize, dir: &Path, name: &str) -> (Measured, PathBuf) {
+    let out = format!("public-{name}");
+    let config = dateline_config(server, feeds, &out, &format!("state-{name}"));
+    let config_path = write_config(dir, &format!("config-{name}.toml"), &config);
+    let measured = build(&config_path, COLD, &format!("cold-{name}"));
+    (measured, dir.join(out))
+}
+
+struct Args {
+    feeds: usize,
+    peers: bool,
+    compression: bool,
+    /// `--peers` and `--compression` measure each tool or encoding this many times (medians).
+    rounds: usize,
+    rsspls: PathBuf,
+    python: PathBuf,
+}
+
+fn parse_args() -> Args {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let tool = |flag: &str, var: &str, default: &str| {
+        value(flag)
+            .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default))
+    };
+    Args {
+        feeds: value("--feeds").and_then(|n| n.parse().ok()).unwrap_or(500),
+        peers: args.iter().any(|a| a == "--peers"),
+        compression: args.iter().any(|a| a == "--compression"),
+        rounds: value("--rounds")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1usize)
+            .max(1),
+        rsspls: tool(
+            "--rsspls",
+            "DATELINE_BENCH_RSSPLS",
+            "bench/.tools/bin/rsspls",
+        ),
+        python: tool(
+            "--python",
+            "DATELINE_BENCH_PYTHON",
+            "bench/.venv/bin/python",
+        ),
     }
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let feeds: usize = args
-        .iter()
-        .position(|a| a == "--feeds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(500);
-    let pages: Arc<HashMap<String, Vec<u8>>> = Arc::new(
-        (0..feeds)
-            .map(|i| {
-                (
-                    format!("/p/{i}"),
-                    synthetic::page(i, 40, 80 + (i * 37) % 220).into_bytes(),
-                )
-            })
-            .collect(),
-    );
-    let total_bytes: usize = pages.values().map(Vec::len).sum();
-
-    let (tx, rx) = std::sync::mpsc::channel();
-    let served = pages.clone();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(move |request: Request<Body>| {
-                let served = served.clone();
-                async move {
-                    let path = request.uri().path().to_string();
-                    let etag = format!(
-                        "\"{}\"",
-                        path.len() + path.bytes().map(usize::from).sum::<usize>()
-                    );
-                    let Some(body) = served.get(&path) else {
-                        return Response::builder()
-                            .status(StatusCode::NOT_FOUND)
-                            .body(Body::empty())
-                            .unwrap();
-                    };
-                    if request
-                        .headers()
-                        .get("if-none-match")
-                        .is_some_and(|v| v.to_str().unwrap_or("") == etag)
-                    {
-                        return Response::builder()
-                            .status(StatusCode::NOT_MODIFIED)
-                            .header("etag", etag)
-                            .body(Body::empty())
-                            .unwrap();
-                    }
-                    Response::builder()
-                        .header("content-type", "text/html; charset=utf-8")
-                        .header("etag", etag)
-                        .body(Body::from(body.clone()))
-                        .unwrap()
-                }
-            });
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    let addr = rx.recv().unwrap();
-
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = String::from(
-        "[site]\ntitle = \"bench\"\nbase_url = \"https://feeds.example.com/\"\nout_dir = \"public\"\nstate = \"state/state.sqlite\"\n\n[defaults]\nconcurrency = 16\nper_host = 16\n\n",
-    );
-    for i in 0..feeds {
-        config.push_str(&format!(
-            "[[feeds]]\nid = \"f{i}\"\nurl = \"http://{addr}/p/{i}\"\n[feeds.select]\nitem = \"ul.news > li\"\ntitle = \"a.title\"\nlink = \"a.title@href\"\ndate = \"span.time\"\n\n"
-        ));
+    if std::env::args().any(|a| a == launcher::FLAG) {
+        return launcher::serve();
     }
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).unwrap();
-
-    let cold = build(&config_path, "2025-08-28T16:00:00+08:00");
-    let rerun = build(&config_path, "2025-08-28T16:10:00+08:00");
+    // Before the pages exist: see support/launcher.rs.
+    launcher::start();
+    let args = parse_args();
+    let feeds = args.feeds;
+    let pages: Vec<Page> = (0..feeds)
+        .map(|i| Page::new(synthetic::page(i, 40, 80 + (i * 37) % 220).into_bytes()))
+        .collect();
+    let total_bytes: usize = pages.iter().map(Page::len).sum();
     let mb = total_bytes as f64 / 1e6;
+    let default_run = !args.compression || args.peers;
+
+    let pages = if args.compression {
+        server::precompress(pages)
+    } else {
+        pages
+    };
+    let server = Server::start(pages);
+    let dir = tempfile::tempdir().unwrap();
+
+    if default_run {
+        let config_path = write_config(
+            dir.path(),
+            "config.toml",
+            &dateline_config(&server, feeds, "public", "state"),
+        );
+        let cold = build(&config_path, COLD, "cold");
+        let rerun = build(&config_path, RERUN, "rerun");
+        print_cold_and_rerun(feeds, mb, &cold, &rerun);
+        if args.peers {
+            println!();
+            let first = (cold, dir.path().join("public"));
+            let fresh = |round: usize| fresh_cold(&server, feeds, dir.path(), &format!("r{round}"));
+            peers::compare(&args, &server, dir.path(), mb, first, &fresh);
+        }
+    }
+    if args.compression {
+        if default_run {
+            println!();
+        }
+        compression(&server, feeds, args.rounds, mb, dir.path());
+    }
+    launcher::stop();
+}
+
+fn print_cold_and_rerun(feeds: usize, mb: f64, cold: &Measured, rerun: &Measured) {
     println!("dateline end-to-end, {feeds} feeds, {mb:.1} MB of pages, 16 requests in flight");
     println!("{:<28} {:>10} {:>10}", "", "cold", "no-change");
     println!(
@@ -179,4 +282,79 @@ fn main() {
         "rerun / cold (wall)",
         rerun.wall.as_secs_f64() / cold.wall.as_secs_f64()
     );
+}
+
+/// Three cold builds, each with a fresh state and output folder, with the server answering
+/// plain, gzip and brotli in turn (each round starting one further along).
+fn compression(server: &Server, feeds: usize, rounds: usize, mb: f64, dir: &Path) {
+    let encodings = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli];
+    let load = load_average();
+    let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); encodings.len()];
+    let mut wire = vec![server::Counters::default(); encodings.len()];
+    for round in 0..rounds {
+        for k in 0..encodings.len() {
+            let e = (round + k) % encodings.len();
+            let name = encodings[e].name();
+            server.set_encoding(encodings[e]);
+            let before = server.counters();
+            let (measured, out) = fresh_cold(server, feeds, dir, &format!("{name}-r{round}"));
+            wire[e] = server.counters().since(&before);
+            let written = peers::count_files(&out, "xml");
+            assert_eq!(written, feeds, "{name}: {written} of {feeds} RSS files");
+            peers::check_items(&out, feeds, "xml", "<item>", 40);
+            runs[e].push(measured);
+        }
+    }
+    server.set_encoding(Encoding::Identity);
+    let rows: Vec<(&str, Measured, server::Counters)> = encodings
+        .iter()
+        .zip(&runs)
+        .zip(&wire)
+        .map(|((e, runs), wire)| (e.name(), median(runs), *wire))
+        .collect();
+
+    println!(
+        "dateline cold build by Content-Encoding, {feeds} feeds, {mb:.1} MB of pages, 16 requests in flight"
+    );
+    println!(
+        "{}load average before: {load}",
+        if rounds > 1 {
+            format!("median of {rounds} rounds; ")
+        } else {
+            String::new()
+        }
+    );
+    print!("{:<32}", "");
+    for (name, _, _) in &rows {
+        print!(" {name:>12}");
+    }
+    println!();
+    let row = |label: &str, cell: &dyn Fn(&(&str, Measured, server::Counters)) -> String| {
+        print!("{label:<32}");
+        for r in &rows {
+            print!(" {:>12}", cell(r));
+        }
+        println!();
+    };
+    row("wall seconds", &|(_, m, _)| {
+        format!("{:.3}", m.wall.as_secs_f64())
+    });
+    row("CPU seconds", &|(_, m, _)| format!("{:.3}", m.cpu));
+    row("  of which system", &|(_, m, _)| format!("{:.3}", m.sys));
+    row("peak RSS MB", &|(_, m, _)| {
+        format!("{:.1}", m.peak_rss_kib as f64 / 1024.0)
+    });
+    row("body bytes on the wire", &|(_, _, c)| {
+        c.body_bytes.to_string()
+    });
+    row("MB on the wire", &|(_, _, c)| {
+        format!("{:.2}", c.body_bytes as f64 / 1e6)
+    });
+    row("responses encoded", &|(_, _, c)| {
+        format!("{}/{}", c.encoded, c.responses)
+    });
+    let plain = rows[0].1.cpu;
+    row("CPU / plain (target <= 1.15)", &|(_, m, _)| {
+        format!("{:.3}", m.cpu / plain)
+    });
 }
