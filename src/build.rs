@@ -56,7 +56,7 @@ fn page_key(feed: &FeedConfig) -> String {
 }
 
 /// A digest written out in lowercase hex.
-fn hex(digest: &[u8]) -> String {
+pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -402,14 +402,27 @@ fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Op
     (intact && published.sizes.len() == 3).then_some(published.items)
 }
 
-/// What a feed's files are rendered from besides its items: its config, the site's address and
-/// this version of dateline, with the content fingerprint and date of its items.
+/// What a feed's files are rendered from besides its items: the config that shapes them (how
+/// the page is read changes the items, which the content fingerprint covers), the site's
+/// address and this version of dateline, with the content fingerprint and date of its items.
 fn published_key(base_url: &Url, feed: &FeedConfig, health: &FeedHealth) -> Option<String> {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
     hash.update(base_url.as_str());
-    hash.update(format!("{feed:?}"));
+    let shape = (
+        &feed.id,
+        &feed.title,
+        feed.url.as_str(),
+        feed.timezone,
+        &feed.language,
+        feed.max_items,
+        &feed.filter,
+        &feed.sources,
+        feed.fetch_articles,
+        feed.summary_chars,
+    );
+    hash.update(format!("{shape:?}"));
     hash.update(health.content_hash.as_deref()?);
     hash.update(health.changed_at?.to_be_bytes());
     Some(hex(&hash.finalize()))

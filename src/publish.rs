@@ -86,7 +86,7 @@ impl OutputDir {
     /// Publish `bytes` as `name` atomically, unless the file already holds exactly these bytes.
     pub fn publish(&self, name: &str, bytes: &[u8]) -> Result<Written, PublishError> {
         let target = self.root.join(name);
-        if std::fs::read(&target).is_ok_and(|old| old == bytes) {
+        if holds(&target, bytes) {
             return Ok(Written::Unchanged);
         }
         let write_error = |source| PublishError::Write {
@@ -110,6 +110,96 @@ impl OutputDir {
         }
         temp.persist(&target).map_err(|e| write_error(e.error))?;
         Ok(Written::Changed)
+    }
+}
+
+impl OutputDir {
+    /// Publish what `write` produces as `name`, as [`OutputDir::publish`] does, without holding
+    /// it in memory: it is written to the temporary file, then compared with the published one.
+    /// Returns whether the file changed and its size.
+    pub fn publish_streamed(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(Written, u64), PublishError> {
+        let target = self.root.join(name);
+        let write_error = |source| PublishError::Write {
+            path: target.clone(),
+            source,
+        };
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&self.root)
+            .map_err(write_error)?;
+        {
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+            write(&mut out).map_err(write_error)?;
+            out.flush().map_err(write_error)?;
+        }
+        let size = temp.as_file().metadata().map_err(write_error)?.len();
+        if same_content(temp.path(), &target) {
+            return Ok((Written::Unchanged, size));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(write_error)?;
+        }
+        temp.persist(&target).map_err(|e| write_error(e.error))?;
+        Ok((Written::Changed, size))
+    }
+}
+
+/// Whether two files hold the same bytes, read a block at a time.
+fn same_content(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (Ok(mut a), Ok(mut b)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    let size = |f: &std::fs::File| f.metadata().map(|m| m.len()).ok();
+    if size(&a).is_none() || size(&a) != size(&b) {
+        return false;
+    }
+    let mut left = vec![0u8; 64 * 1024];
+    let mut right = vec![0u8; 64 * 1024];
+    loop {
+        let n = match a.read(&mut left) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return true;
+        }
+        if b.read_exact(&mut right[..n]).is_err() || left[..n] != right[..n] {
+            return false;
+        }
+    }
+}
+
+/// Whether the file at `path` holds exactly `bytes`: a size that differs says no without reading,
+/// and the rest is compared a block at a time (an index of thousands of feeds is megabytes).
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file
+        .metadata()
+        .map_or(true, |m| m.len() != bytes.len() as u64)
+    {
+        return false;
+    }
+    let mut block = [0u8; 64 * 1024];
+    let mut rest = bytes;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) | Err(_) => return false,
+        }
     }
 }
 

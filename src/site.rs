@@ -2,18 +2,20 @@
 //! Rendered with minijinja from `templates/`; the defaults are compiled in, and a `templates/`
 //! folder next to the config overrides any of them.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use minijinja::value::Serde;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use url::Url;
 
 use crate::config::{Config, FeedConfig};
 use crate::publish::{OutputDir, PublishError};
-use crate::store::{Store, StoreError};
+use crate::store::{Published, Store, StoreError};
 use crate::write::{GENERATOR, STYLESHEET};
 
 /// The templates, by the name of the file each writes.
@@ -49,14 +51,14 @@ pub enum SiteError {
     Publish(#[from] PublishError),
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct SiteView {
     title: String,
     language: String,
     generator: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct FeedView {
     id: String,
     title: String,
@@ -77,7 +79,7 @@ struct FeedView {
     chart: Chart,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct LatestView {
     title: String,
     link: String,
@@ -85,10 +87,12 @@ struct LatestView {
     iso: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct HealthView {
     ok: bool,
     failures: i64,
+    /// Given for a feed that is failing: for a healthy one it is every run's time, and would
+    /// make every run rewrite the index.
     last_success: Option<String>,
     last_success_iso: Option<String>,
     last_error: Option<String>,
@@ -96,7 +100,7 @@ struct HealthView {
     last_error_at_iso: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct Chart {
     days: i64,
     width: f64,
@@ -105,14 +109,21 @@ struct Chart {
     bars: Vec<Bar>,
 }
 
-#[derive(Serialize)]
+/// One day of the chart. Kept small (a site of thousands of feeds holds 30 per feed): the day
+/// is written out as `2025-08-28` only when serialized.
+#[derive(Debug, Serialize)]
 struct Bar {
-    day: String,
-    count: usize,
+    #[serde(serialize_with = "iso_day")]
+    day: NaiveDate,
+    count: u32,
     x: f64,
     y: f64,
     w: f64,
     h: f64,
+}
+
+fn iso_day<S: serde::Serializer>(day: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(day)
 }
 
 /// Render and publish the site files. Unchanged files are left alone, like the feeds.
@@ -122,7 +133,7 @@ pub fn publish_site(
     output: &OutputDir,
     now: DateTime<Utc>,
 ) -> Result<(), SiteError> {
-    let env = environment(&config.base_dir().join("templates"))?;
+    let (env, sources) = environment(&config.base_dir().join("templates"))?;
     let site = SiteView {
         title: config.site.title.clone(),
         language: config
@@ -143,6 +154,18 @@ pub fn publish_site(
         .chain(&tickers)
         .map(|feed| feed_view(feed, &config.site.base_url, store, now))
         .collect::<Result<Vec<_>, _>>()?;
+    let feeds = Arc::new(FeedViews(feeds));
+    // The files are a function of the templates and what they are given: the same inputs as
+    // last time, with the files still there, need no rendering (and no upload to the host).
+    let key = rendered_from(&sources, &site, &feeds.0);
+    if let Some(published) = store.site_published()?
+        && published.key == key
+        && intact(output, &published.sizes)
+    {
+        return Ok(());
+    }
+    store.record_site(None)?;
+    let mut sizes = Vec::with_capacity(DEFAULTS.len());
     for (name, _) in DEFAULTS {
         let template = env
             .get_template(name)
@@ -150,24 +173,118 @@ pub fn publish_site(
                 name: name.to_string(),
                 source,
             })?;
-        let mut text = template
-            .render(
-                context! { site => Value::from(Serde(&site)), feeds => Value::from(Serde(&feeds)) },
-            )
-            .map_err(|source| SiteError::Template {
+        let context = context! {
+            site => Value::from(Serde(&site)),
+            feeds => Value::from_dyn_object(feeds.clone()),
+        };
+        // Rendered straight into the file: an index of thousands of feeds is megabytes.
+        let mut failure = None;
+        let published = output.publish_streamed(name, |out| {
+            let mut out = LastByte { out, last: None };
+            match template.render_captured_to(context, &mut out) {
+                Ok(_) if out.last == Some(b'\n') => Ok(()),
+                Ok(_) => out.write_all(b"\n"),
+                Err(source) => {
+                    failure = Some(source);
+                    Err(std::io::Error::other("template failed"))
+                }
+            }
+        });
+        if let Some(source) = failure {
+            return Err(SiteError::Template {
                 name: name.to_string(),
                 source,
-            })?;
-        if !text.ends_with('\n') {
-            text.push('\n');
+            });
         }
-        output.publish(name, text.as_bytes())?;
+        sizes.push(published?.1);
     }
+    store.record_site(Some(&Published {
+        key,
+        items: feeds.0.len(),
+        sizes,
+    }))?;
     Ok(())
 }
 
-/// The compiled-in templates, each replaced by a file of the same name in `overrides` if any.
-fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
+/// A fingerprint of everything the site files are rendered from.
+fn rendered_from(sources: &[String], site: &SiteView, feeds: &[FeedView]) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    for source in sources {
+        hash.update(source.as_bytes());
+        hash.update([0]);
+    }
+    // Streamed into the hash: for thousands of feeds the text would be megabytes.
+    let _ = serde_json::to_writer(HashWriter(&mut hash), &(site, feeds));
+    crate::build::hex(&hash.finalize())
+}
+
+/// A writer that remembers the last byte written through it.
+struct LastByte<'a> {
+    out: &'a mut dyn std::io::Write,
+    last: Option<u8>,
+}
+
+impl std::io::Write for LastByte<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(bytes)?;
+        if n > 0 {
+            self.last = Some(bytes[n - 1]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct HashWriter<'a>(&'a mut sha2::Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The feeds as templates see them, each turned into template values only while the template
+/// reads it: a site of thousands of feeds is not copied whole into another form.
+#[derive(Debug)]
+struct FeedViews(Vec<FeedView>);
+
+impl Object for FeedViews {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0
+            .get(key.as_usize()?)
+            .map(|feed| Value::from(Serde(feed)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
+/// Whether the site files are still there at the sizes they were written.
+fn intact(output: &OutputDir, sizes: &[u64]) -> bool {
+    sizes.len() == DEFAULTS.len()
+        && DEFAULTS.iter().zip(sizes).all(|((name, _), size)| {
+            std::fs::metadata(output.path().join(name)).is_ok_and(|m| m.len() == *size)
+        })
+}
+
+/// The compiled-in templates, each replaced by a file of the same name in `overrides` if any;
+/// with their sources.
+fn environment(overrides: &Path) -> Result<(Environment<'static>, Vec<String>), SiteError> {
     let mut env = Environment::new();
     // HTML escaping is also correct XML escaping, so OPML and XSL are escaped the same way.
     env.set_auto_escape_callback(|name| {
@@ -187,6 +304,7 @@ fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
         }
         _ => minijinja::escape_formatter(out, state, value),
     });
+    let mut sources = Vec::with_capacity(DEFAULTS.len());
     for (name, default) in DEFAULTS {
         let path = overrides.join(name);
         let source = if path.is_file() {
@@ -194,13 +312,14 @@ fn environment(overrides: &Path) -> Result<Environment<'static>, SiteError> {
         } else {
             default.to_string()
         };
+        sources.push(source.clone());
         env.add_template_owned(name.to_string(), source)
             .map_err(|source| SiteError::Template {
                 name: name.to_string(),
                 source,
             })?;
     }
-    Ok(env)
+    Ok((env, sources))
 }
 
 fn local(at: i64, tz: Tz) -> Option<(String, String)> {
@@ -236,7 +355,11 @@ fn feed_view(
         crate::dates::local_to_instant(first_day.and_time(chrono::NaiveTime::MIN), tz).timestamp(),
     )?;
     let last_change = health.changed_at.and_then(|at| local(at, tz));
-    let last_success = health.last_success.and_then(|at| local(at, tz));
+    let ok = health.consecutive_failures == 0 && health.last_success.is_some();
+    let last_success = health
+        .last_success
+        .filter(|_| !ok)
+        .and_then(|at| local(at, tz));
     let last_error_at = health.last_error_at.and_then(|at| local(at, tz));
     Ok(FeedView {
         id: feed.id.clone(),
@@ -263,7 +386,7 @@ fn feed_view(
         last_change: last_change.map(|(shown, _)| shown),
         latest,
         health: HealthView {
-            ok: health.consecutive_failures == 0 && health.last_success.is_some(),
+            ok,
             failures: health.consecutive_failures,
             last_success_iso: last_success.as_ref().map(|(_, iso)| iso.clone()),
             last_success: last_success.map(|(shown, _)| shown),
@@ -302,8 +425,8 @@ fn chart(dates: &[i64], first_day: NaiveDate, tz: Tz) -> Chart {
                 })
             };
             Bar {
-                day: (first_day + Duration::days(i as i64)).to_string(),
-                count,
+                day: first_day + Duration::days(i as i64),
+                count: count as u32,
                 x: round(i as f64 * slot + 0.5),
                 y: round(CHART_HEIGHT - 1.0 - h),
                 w: round(slot - 1.0),
@@ -345,7 +468,7 @@ mod tests {
         );
         assert_eq!(chart.bars.len(), 30);
         assert_eq!(chart.max, 2);
-        let counts: Vec<usize> = chart.bars.iter().map(|b| b.count).collect();
+        let counts: Vec<usize> = chart.bars.iter().map(|b| b.count as usize).collect();
         assert_eq!((counts[0], counts[1], counts[29]), (2, 1, 1));
         assert_eq!(
             counts.iter().sum::<usize>(),

@@ -59,6 +59,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN published_sizes TEXT;",
     // 5: a feed's newest items in the order they are shown, read without sorting the feed.
     "CREATE INDEX items_recent ON items (feed_id, COALESCE(published, first_seen) DESC, link, item_id);",
+    // 6: what the site files were rendered from.
+    "CREATE TABLE site (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        key   TEXT NOT NULL,
+        files INTEGER NOT NULL,
+        sizes TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +150,20 @@ pub struct FeedHealth {
     pub published: Option<Published>,
 }
 
+fn split_sizes(sizes: &str) -> Vec<u64> {
+    sizes.split(',').filter_map(|s| s.parse().ok()).collect()
+}
+
+fn join_sizes(sizes: &[u64]) -> String {
+    sizes
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Files as they were last published: a fingerprint of what they were rendered from, how many
+/// entries they list (items of a feed, feeds of the site) and each file's size in bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Published {
     pub key: String,
@@ -217,6 +238,8 @@ impl Store {
         // before the first read, or WAL mode would start with shared memory anyway.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(sqlite)?;
+        // Every statement a run uses stays prepared (the default keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
         // Anything the database itself says about its health means the file cannot be trusted.
         let health: Result<String, rusqlite::Error> =
             conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
@@ -282,40 +305,31 @@ impl Store {
     }
 
     pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT etag, last_modified FROM pages WHERE url = ?1",
-                [url],
-                |row| {
-                    Ok(Validators {
-                        etag: row.get(0)?,
-                        last_modified: row.get(1)?,
-                    })
-                },
-            )
+        self.cached("SELECT etag, last_modified FROM pages WHERE url = ?1")?
+            .query_row([url], |row| {
+                Ok(Validators {
+                    etag: row.get(0)?,
+                    last_modified: row.get(1)?,
+                })
+            })
             .optional()
             .map(Option::unwrap_or_default)
             .map_err(|e| self.err(e))
     }
 
     pub fn save_validators(&self, url: &str, validators: &Validators) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO pages (url, etag, last_modified) VALUES (?1, ?2, ?3)
+        self.cached(
+            "INSERT INTO pages (url, etag, last_modified) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3",
-                params![url, validators.etag, validators.last_modified],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        )?
+        .execute(params![url, validators.etag, validators.last_modified])
+        .map(drop)
+        .map_err(|e| self.err(e))
     }
 
     pub fn has_items(&self, feed_id: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE feed_id = ?1)",
-                [feed_id],
-                |row| row.get(0),
-            )
+        self.cached("SELECT EXISTS (SELECT 1 FROM items WHERE feed_id = ?1)")?
+            .query_row([feed_id], |row| row.get(0))
             .map_err(|e| self.err(e))
     }
 
@@ -413,54 +427,46 @@ impl Store {
         item_id: &str,
         published: i64,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE items SET published = ?3 WHERE feed_id = ?1 AND item_id = ?2",
-                params![feed_id, item_id, published],
-            )
+        self.cached("UPDATE items SET published = ?3 WHERE feed_id = ?1 AND item_id = ?2")?
+            .execute(params![feed_id, item_id, published])
             .map(drop)
             .map_err(|e| self.err(e))
     }
 
     /// The article fetched for a link, if it was.
     pub fn article(&self, url: &str) -> Result<Option<Article>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT summary, author, image, published, error FROM articles WHERE url = ?1",
-                [url],
-                |row| {
-                    Ok(Article {
-                        summary: row.get(0)?,
-                        author: row.get(1)?,
-                        image: row.get(2)?,
-                        published: row.get(3)?,
-                        error: row.get(4)?,
-                    })
-                },
-            )
+        self.cached("SELECT summary, author, image, published, error FROM articles WHERE url = ?1")?
+            .query_row([url], |row| {
+                Ok(Article {
+                    summary: row.get(0)?,
+                    author: row.get(1)?,
+                    image: row.get(2)?,
+                    published: row.get(3)?,
+                    error: row.get(4)?,
+                })
+            })
             .optional()
             .map_err(|e| self.err(e))
     }
 
     pub fn save_article(&self, url: &str, article: &Article, now: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO articles (url, fetched_at, summary, author, image, published, error)
+        self.cached(
+            "INSERT INTO articles (url, fetched_at, summary, author, image, published, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (url) DO UPDATE SET fetched_at = ?2, summary = ?3, author = ?4,
                     image = ?5, published = ?6, error = ?7",
-                params![
-                    url,
-                    now,
-                    article.summary,
-                    article.author,
-                    article.image,
-                    article.published,
-                    article.error
-                ],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        )?
+        .execute(params![
+            url,
+            now,
+            article.summary,
+            article.author,
+            article.image,
+            article.published,
+            article.error
+        ])
+        .map(drop)
+        .map_err(|e| self.err(e))
     }
 
     /// Items of every feed that carry a category, newest first (for ticker feeds).
@@ -488,12 +494,8 @@ impl Store {
 
     /// How many items the feed has seen in all.
     pub fn count(&self, feed_id: &str) -> Result<usize, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM items WHERE feed_id = ?1",
-                [feed_id],
-                |row| row.get::<_, i64>(0),
-            )
+        self.cached("SELECT COUNT(*) FROM items WHERE feed_id = ?1")?
+            .query_row([feed_id], |row| row.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.err(e))
     }
@@ -514,40 +516,38 @@ impl Store {
     }
 
     pub fn health(&self, feed_id: &str) -> Result<FeedHealth, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
+        self.cached(
+            "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
                         consecutive_failures, last_count, published_key, published_items,
                         published_sizes
                  FROM feeds WHERE feed_id = ?1",
-                [feed_id],
-                |row| {
-                    let key: Option<String> = row.get(7)?;
-                    let items: Option<i64> = row.get(8)?;
-                    let sizes: Option<String> = row.get(9)?;
-                    let published = match (key, items, sizes) {
-                        (Some(key), Some(items), Some(sizes)) => Some(Published {
-                            key,
-                            items: items as usize,
-                            sizes: sizes.split(',').filter_map(|s| s.parse().ok()).collect(),
-                        }),
-                        _ => None,
-                    };
-                    Ok(FeedHealth {
-                        content_hash: row.get(0)?,
-                        changed_at: row.get(1)?,
-                        last_success: row.get(2)?,
-                        last_error: row.get(3)?,
-                        last_error_at: row.get(4)?,
-                        consecutive_failures: row.get(5)?,
-                        last_count: row.get(6)?,
-                        published,
-                    })
-                },
-            )
-            .optional()
-            .map(Option::unwrap_or_default)
-            .map_err(|e| self.err(e))
+        )?
+        .query_row([feed_id], |row| {
+            let key: Option<String> = row.get(7)?;
+            let items: Option<i64> = row.get(8)?;
+            let sizes: Option<String> = row.get(9)?;
+            let published = match (key, items, sizes) {
+                (Some(key), Some(items), Some(sizes)) => Some(Published {
+                    key,
+                    items: items as usize,
+                    sizes: split_sizes(&sizes),
+                }),
+                _ => None,
+            };
+            Ok(FeedHealth {
+                content_hash: row.get(0)?,
+                changed_at: row.get(1)?,
+                last_success: row.get(2)?,
+                last_error: row.get(3)?,
+                last_error_at: row.get(4)?,
+                consecutive_failures: row.get(5)?,
+                last_count: row.get(6)?,
+                published,
+            })
+        })
+        .optional()
+        .map(Option::unwrap_or_default)
+        .map_err(|e| self.err(e))
     }
 
     /// A successful build: its content fingerprint, when that content last changed, and how many
@@ -560,14 +560,12 @@ impl Store {
         changed_at: i64,
         count: Option<usize>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO feeds (feed_id, content_hash, changed_at, last_success, consecutive_failures, last_count)
+        self.cached("INSERT INTO feeds (feed_id, content_hash, changed_at, last_success, consecutive_failures, last_count)
                  VALUES (?1, ?2, ?3, ?4, 0, ?5)
                  ON CONFLICT (feed_id) DO UPDATE SET content_hash = ?2, changed_at = ?3,
                     last_success = ?4, consecutive_failures = 0,
-                    last_count = COALESCE(?5, last_count)",
-                params![feed_id, content_hash, changed_at, now, count.map(|c| c as i64)],
+                    last_count = COALESCE(?5, last_count)")?
+            .execute(params![feed_id, content_hash, changed_at, now, count.map(|c| c as i64)],
             )
             .map(drop)
             .map_err(|e| self.err(e))
@@ -579,39 +577,65 @@ impl Store {
         feed_id: &str,
         published: Option<&Published>,
     ) -> Result<(), StoreError> {
-        let sizes = published.map(|p| {
-            p.sizes
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        });
-        self.conn
-            .execute(
-                "UPDATE feeds SET published_key = ?2, published_items = ?3, published_sizes = ?4
+        let sizes = published.map(|p| join_sizes(&p.sizes));
+        self.cached(
+            "UPDATE feeds SET published_key = ?2, published_items = ?3, published_sizes = ?4
                  WHERE feed_id = ?1",
-                params![
-                    feed_id,
-                    published.map(|p| p.key.as_str()),
-                    published.map(|p| p.items as i64),
-                    sizes
-                ],
-            )
-            .map(drop)
+        )?
+        .execute(params![
+            feed_id,
+            published.map(|p| p.key.as_str()),
+            published.map(|p| p.items as i64),
+            sizes
+        ])
+        .map(drop)
+        .map_err(|e| self.err(e))
+    }
+
+    /// What the site files were last rendered from, if they were rendered whole.
+    pub fn site_published(&self) -> Result<Option<Published>, StoreError> {
+        self.cached("SELECT key, files, sizes FROM site WHERE id = 1")?
+            .query_row([], |row| {
+                let sizes: String = row.get(2)?;
+                Ok(Published {
+                    key: row.get(0)?,
+                    items: row.get::<_, i64>(1)? as usize,
+                    sizes: split_sizes(&sizes),
+                })
+            })
+            .optional()
             .map_err(|e| self.err(e))
     }
 
+    /// Record what the site files were rendered from; `None` while they are being written.
+    pub fn record_site(&self, published: Option<&Published>) -> Result<(), StoreError> {
+        let result = match published {
+            None => self.cached("DELETE FROM site")?.execute([]),
+            Some(p) => self
+                .cached(
+                    "INSERT INTO site (id, key, files, sizes) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET key = ?1, files = ?2, sizes = ?3",
+                )?
+                .execute(params![p.key, p.items as i64, join_sizes(&p.sizes)]),
+        };
+        result.map(drop).map_err(|e| self.err(e))
+    }
+
+    /// A statement prepared once per connection: most run once per feed per run.
+    fn cached(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
+        self.conn.prepare_cached(sql).map_err(|e| self.err(e))
+    }
+
     pub fn record_failure(&self, feed_id: &str, now: i64, error: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO feeds (feed_id, last_error, last_error_at, consecutive_failures)
+        self.cached(
+            "INSERT INTO feeds (feed_id, last_error, last_error_at, consecutive_failures)
                  VALUES (?1, ?2, ?3, 1)
                  ON CONFLICT (feed_id) DO UPDATE SET last_error = ?2, last_error_at = ?3,
                     consecutive_failures = consecutive_failures + 1",
-                params![feed_id, error, now],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        )?
+        .execute(params![feed_id, error, now])
+        .map(drop)
+        .map_err(|e| self.err(e))
     }
 }
 

@@ -604,7 +604,13 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
     route.etag = Some("\"v1\"".into());
     site.server.route("/list", route);
     assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
-    let files = ["news.xml", "news.atom"];
+    let files = [
+        "news.xml",
+        "news.atom",
+        "news.json",
+        "index.html",
+        "feeds.opml",
+    ];
     let before: Vec<(Vec<u8>, SystemTime)> = files
         .iter()
         .map(|f| {
@@ -767,4 +773,57 @@ fn removing_a_url_source_keeps_the_others_history() {
     let (_, items) = read_feed(&dir.path().join("public/all.atom"));
     assert_eq!(items.len(), 4, "only b's items, all of them: {items:#?}");
     assert!(items.iter().all(|i| i.title.starts_with('b')));
+}
+
+#[test]
+fn a_run_with_nothing_new_still_repairs_files_and_follows_config_edits() {
+    let site = Site::new("");
+    let mut route = Route::page("text/html", ten_items());
+    route.etag = Some("\"v1\"".into());
+    site.server.route("/list", route);
+    assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
+    let rss = std::fs::read(site.out("news.xml")).unwrap();
+    let atom = std::fs::read(site.out("news.atom")).unwrap();
+
+    // An operator deletes one file and a power cut truncates another: the next run, although
+    // the page answers 304, puts both back as they were.
+    std::fs::remove_file(site.out("news.xml")).unwrap();
+    std::fs::write(site.out("news.atom"), &atom[..atom.len() / 2]).unwrap();
+    std::fs::remove_file(site.out("index.html")).unwrap();
+    let output = site.build("2025-08-28T16:10:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(site.out("news.xml")).unwrap(), rss);
+    assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), atom);
+    assert!(site.out("index.html").exists(), "index.html not restored");
+    assert_eq!(site.items().len(), 10);
+
+    // A new feed title in the config reaches the files on a 304 run too.
+    let text = std::fs::read_to_string(&site.config).unwrap();
+    std::fs::write(
+        &site.config,
+        text.replacen(
+            "id = \"news\"\n",
+            "id = \"news\"\ntitle = \"財經即時\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let output = site.build("2025-08-28T16:20:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (feed, items) = read_feed(&site.out("news.atom"));
+    assert_eq!(feed.title.map(|t| t.content).as_deref(), Some("財經即時"));
+    assert_eq!(items.len(), 10);
+    let index = std::fs::read_to_string(site.out("index.html")).unwrap();
+    assert!(index.contains("財經即時"), "index keeps the old title");
+    let last = site
+        .server
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path == "/list")
+        .unwrap();
+    assert_eq!(
+        last.headers.get("if-none-match").unwrap(),
+        "\"v1\"",
+        "the page itself was not re-read"
+    );
 }
