@@ -222,6 +222,9 @@ fn main() {
             &dateline_config(&server, feeds, "public", "state"),
         );
         let cold = build(&config_path, COLD, "cold");
+        // A fast build of the wrong items would be no result: sample feeds hold all 40.
+        peers::check_items(&dir.path().join("public"), feeds, "xml", "<item>", 40);
+        peers::check_items(&dir.path().join("public"), feeds, "atom", "<entry>", 40);
         let rerun = build(&config_path, RERUN, "rerun");
         print_cold_and_rerun(feeds, mb, &cold, &rerun);
         if args.peers {
@@ -281,6 +284,11 @@ fn print_cold_and_rerun(feeds: usize, mb: f64, cold: &Measured, rerun: &Measured
         "{:<28} {:>10.3}",
         "rerun / cold (wall)",
         rerun.wall.as_secs_f64() / cold.wall.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>10.3}",
+        "rerun / cold (CPU)",
+        rerun.cpu / cold.cpu
     );
 }
 

@@ -35,7 +35,7 @@ pub fn extract(
     let plan = Plan::new(select)?;
     let seen = read(html, &plan, ctx)?;
     let starts: Vec<usize> = seen.items.iter().map(|i| i.start).collect();
-    let outside = match wellformed::check(html, &starts) {
+    let outside = match wellformed::check(html, &starts, &plan.watched) {
         Ok(ancestors) => ancestors,
         Err(repair) => {
             tracing::debug!("{page_url}: read through the DOM: {}", repair.0);
@@ -66,6 +66,8 @@ struct Plan {
     /// Title, link and date selectors, where the config gives one.
     specs: [Option<Selector>; 3],
     wants_atoms: bool,
+    /// Attributes the selectors match on (`class`, `id`, `[name…]`).
+    watched: Vec<String>,
 }
 
 impl Plan {
@@ -84,6 +86,16 @@ impl Plan {
                 Some(spec) => compile(&spec.selector_text).map(Some),
             }
         };
+        let texts = std::iter::once(item_source).chain(
+            [&select.title, &select.link, &select.date]
+                .into_iter()
+                .flatten()
+                .map(|spec| spec.selector_text.as_str()),
+        );
+        let mut watched = vec!["class".to_string(), "id".to_string()];
+        for text in texts {
+            watched.extend(attribute_names(text));
+        }
         Some(Plan {
             item: compile(item_source)?,
             inside_item: compile(&inside)?,
@@ -93,15 +105,34 @@ impl Plan {
                 spec(&select.date)?,
             ],
             wants_atoms: select.date.is_none(),
+            watched,
         })
     }
 }
 
 fn compile(selector: &str) -> Option<Selector> {
-    if names_document_element(selector) {
+    // CSS escapes (`\68 ead`, `li.x\)`) could hide a document element or a comma from the
+    // checks here.
+    if names_document_element(selector) || selector.contains('\\') {
         return None;
     }
     selector.parse().ok()
+}
+
+/// The attribute names a selector tests (`[data-k="v"]`, `[href^=…]`).
+fn attribute_names(selector: &str) -> Vec<String> {
+    selector
+        .split('[')
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+                .collect();
+            (!name.is_empty()).then(|| name.to_ascii_lowercase())
+        })
+        .collect()
 }
 
 /// Whether a selector names `html`, `head`, `body` or `:root`, whose presence the stream only
@@ -213,9 +244,29 @@ struct Seen {
     refused: bool,
 }
 
-/// Elements whose content is never shown (and holds no dates).
+/// Elements whose content is not part of an element's text.
 fn hidden(name: &str) -> bool {
     matches!(name, "script" | "style" | "noscript" | "template")
+}
+
+/// Elements under which the DOM path reads no dates (`flat`): the hidden ones and `head`.
+fn dateless(name: &str) -> bool {
+    hidden(name) || name == "head"
+}
+
+/// Line breaks as the HTML parser leaves them: CR LF and lone CR become LF.
+fn newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// An element the stream cannot stand for: in SVG or MathML the DOM adjusts names (`clipPath`,
+/// `viewBox`) that lol_html leaves lowercase.
+fn foreign(el: &Element) -> bool {
+    el.namespace_uri() != "http://www.w3.org/1999/xhtml"
 }
 
 /// Inline elements: no space around their text.
@@ -270,7 +321,7 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
         ElementContentHandlers::default()
             .element(move |el: &mut Element| {
                 let mut seen = state.borrow_mut();
-                if seen.current.is_some() {
+                if seen.current.is_some() || foreign(el) || hidden(&el.tag_name()) {
                     seen.refused = true;
                     return Ok(());
                 }
@@ -365,6 +416,10 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
             std::borrow::Cow::Borrowed(selector),
             ElementContentHandlers::default().element(move |el: &mut Element| {
                 let mut seen = state.borrow_mut();
+                if seen.current.is_some() && (foreign(el) || hidden(&el.tag_name())) {
+                    seen.refused = true;
+                    return Ok(());
+                }
                 if let Some(item) = seen.current.as_mut() {
                     let start = el.source_location().bytes().start;
                     // A value is looked for inside the item, never in the item itself.
@@ -406,13 +461,26 @@ impl RawItem {
         ctx: &DateContext,
     ) -> usize {
         let name = el.tag_name();
-        let attrs: Vec<(String, String)> = el
-            .attributes()
-            .iter()
-            .map(|a| (a.name(), charref::decode(&a.value(), true).into_owned()))
-            .collect();
+        let svg = foreign(el);
+        let mut attrs: Vec<(String, String)> = Vec::with_capacity(el.attributes().len());
+        // A repeated attribute counts once, as its first occurrence, as in the DOM.
+        for (name, value) in el.attributes().iter().map(|a| {
+            let name = a.name();
+            // The DOM keeps xlink:, xml: and xmlns: attributes of SVG under their local name.
+            let name = match name.split_once(':') {
+                Some(("xlink" | "xml" | "xmlns", local)) if svg => local.to_string(),
+                _ => name,
+            };
+            (name, a)
+        }) {
+            if !attrs.iter().any(|(n, _)| *n == name) {
+                let value = charref::decode(&newlines(&value.value()), true).into_owned();
+                attrs.push((name, value));
+            }
+        }
         let in_hidden = self.in_hidden();
-        if self.wants_atoms && !in_hidden && !hidden(&name) {
+        let dateless_here = self.open.iter().any(|&i| dateless(&self.els[i].name));
+        if self.wants_atoms && !dateless_here && !dateless(&name) {
             for (index, (attr, value)) in attrs.iter().enumerate() {
                 if let Some(stamp) = attribute_date(attr, value, ctx) {
                     self.atoms.push(DateAtom {
@@ -477,11 +545,14 @@ impl RawItem {
         if self.in_hidden() {
             return;
         }
+        let raw = newlines(&raw);
         let text = match self.pending_type {
             Some(TextType::Data | TextType::RCData) => charref::decode(&raw, false),
-            _ => std::borrow::Cow::Borrowed(raw.as_str()),
+            _ => std::borrow::Cow::Borrowed(&*raw),
         };
+        let dateless_here = self.open.iter().any(|&i| dateless(&self.els[i].name));
         if self.wants_atoms
+            && !dateless_here
             && let Some(stamp) = text_date(&text, ctx)
         {
             let in_time = self

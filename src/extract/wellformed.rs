@@ -20,11 +20,15 @@ pub type Ancestors = Vec<(String, usize)>;
 
 /// `Ok` when the tree builder would build exactly the nesting the tags spell out, with the three
 /// nearest ancestors of each element whose start tag begins at one of `starts` (ascending).
-pub fn check(html: &str, starts: &[usize]) -> Result<Vec<Ancestors>, Repair> {
-    let mut scanner = Scanner::new(html, starts);
+///
+/// `watched` names the attributes selectors look at (`class`, `id` and any in `[…]`): lol_html
+/// matches their raw text, so a value with a character reference or a carriage return (which
+/// the DOM decodes or normalises) is refused.
+pub fn check(html: &str, starts: &[usize], watched: &[String]) -> Result<Vec<Ancestors>, Repair> {
+    let mut scanner = Scanner::new(html, starts, watched);
     scanner.run()?;
-    if !(scanner.seen_html && scanner.seen_body) {
-        return Err(Repair("no <html> and <body> tags".into()));
+    if !(scanner.seen_html && scanner.seen_head && scanner.seen_body) {
+        return Err(Repair("no <html>, <head> and <body> tags".into()));
     }
     if scanner.ancestors.len() != starts.len() {
         return Err(Repair("the streaming pass saw other start tags".into()));
@@ -32,40 +36,120 @@ pub fn check(html: &str, starts: &[usize]) -> Result<Vec<Ancestors>, Repair> {
     Ok(scanner.ancestors)
 }
 
-/// The value of attribute `name` in the start tag that begins at `start`, entities decoded.
+/// The value of attribute `name` in the start tag that begins at `start` (its first occurrence,
+/// as the DOM keeps it), entities decoded.
 pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
-    let tag = &html[start..];
-    let (_, name_len) = tag_name(tag.get(1..)?);
-    let mut rest = &tag[1 + name_len..];
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
-        if rest.is_empty() || rest.starts_with('>') {
-            return None;
+    let bytes = html.as_bytes();
+    let name_len = bytes
+        .get(start + 1..)?
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')?;
+    let mut found: Option<&[u8]> = None;
+    scan_attributes(bytes, start + 1 + name_len, |attr, value| {
+        if found.is_none() && attr.eq_ignore_ascii_case(name.as_bytes()) {
+            found = Some(value);
         }
-        let name_end = rest[1..]
-            .find(|c: char| c.is_ascii_whitespace() || matches!(c, '/' | '>' | '='))
-            .map_or(rest.len(), |i| i + 1);
-        let attr = &rest[..name_end];
-        rest = rest[name_end..].trim_start_matches(|c: char| c.is_ascii_whitespace());
-        let mut value = "";
-        if let Some(after) = rest.strip_prefix('=') {
-            let after = after.trim_start_matches(|c: char| c.is_ascii_whitespace());
-            if let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                let close = after[1..].find(quote).map_or(after.len(), |i| i + 1);
-                value = &after[1..close];
-                rest = after.get(close + 1..).unwrap_or("");
-            } else {
-                let end = after
-                    .find(|c: char| c.is_ascii_whitespace() || c == '>')
-                    .unwrap_or(after.len());
-                value = &after[..end];
-                rest = &after[end..];
-            }
-        }
-        if attr.eq_ignore_ascii_case(name) {
-            return Some(super::charref::decode(value, true).into_owned());
-        }
+    })?;
+    let value = String::from_utf8_lossy(found?);
+    Some(super::charref::decode(&value, true).into_owned())
+}
+
+/// A start or end tag's attributes from `at` (just after its name) to its `>`, read with the
+/// tokenizer's own states, so that `a=""=">"` or `href=/x/>` end where the DOM's tokenizer
+/// ends them. Calls `each` with every name and raw value; returns the position after the `>`
+/// and whether the tag closed with `/>`, or `None` when the page ends inside the tag.
+fn scan_attributes<'b>(
+    bytes: &'b [u8],
+    mut at: usize,
+    mut each: impl FnMut(&'b [u8], &'b [u8]),
+) -> Option<(usize, bool)> {
+    #[derive(Clone, Copy)]
+    enum State {
+        BeforeName,
+        Name(usize),
+        AfterName(usize, usize),
+        BeforeValue(usize, usize),
+        Unquoted(usize, usize, usize),
+        AfterQuoted,
+        SelfClosing,
     }
+    let mut state = State::BeforeName;
+    while at < bytes.len() {
+        let b = bytes[at];
+        let space = matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+        state = match state {
+            State::BeforeName => match b {
+                _ if space => State::BeforeName,
+                b'/' => State::SelfClosing,
+                b'>' => return Some((at + 1, false)),
+                // `=` here starts a name (a parse error the tokenizer recovers from).
+                _ => State::Name(at),
+            },
+            State::Name(from) => match b {
+                _ if space => State::AfterName(from, at),
+                b'/' => {
+                    each(&bytes[from..at], b"");
+                    State::SelfClosing
+                }
+                b'>' => {
+                    each(&bytes[from..at], b"");
+                    return Some((at + 1, false));
+                }
+                b'=' => State::BeforeValue(from, at),
+                _ => State::Name(from),
+            },
+            State::AfterName(from, to) => match b {
+                _ if space => State::AfterName(from, to),
+                b'=' => State::BeforeValue(from, to),
+                _ => {
+                    each(&bytes[from..to], b"");
+                    match b {
+                        b'/' => State::SelfClosing,
+                        b'>' => return Some((at + 1, false)),
+                        _ => State::Name(at),
+                    }
+                }
+            },
+            State::BeforeValue(from, to) => match b {
+                _ if space => State::BeforeValue(from, to),
+                b'"' | b'\'' => {
+                    let close = at + 1 + memchr::memchr(b, &bytes[at + 1..])?;
+                    each(&bytes[from..to], &bytes[at + 1..close]);
+                    at = close;
+                    State::AfterQuoted
+                }
+                b'>' => {
+                    each(&bytes[from..to], b"");
+                    return Some((at + 1, false));
+                }
+                _ => State::Unquoted(from, to, at),
+            },
+            State::Unquoted(from, to, value) => match b {
+                _ if space => {
+                    each(&bytes[from..to], &bytes[value..at]);
+                    State::BeforeName
+                }
+                b'>' => {
+                    each(&bytes[from..to], &bytes[value..at]);
+                    return Some((at + 1, false));
+                }
+                _ => State::Unquoted(from, to, value),
+            },
+            State::AfterQuoted => match b {
+                _ if space => State::BeforeName,
+                b'/' => State::SelfClosing,
+                b'>' => return Some((at + 1, false)),
+                _ => State::Name(at),
+            },
+            State::SelfClosing => match b {
+                b'>' => return Some((at + 1, true)),
+                _ if space => State::BeforeName,
+                _ => State::Name(at),
+            },
+        };
+        at += 1;
+    }
+    None
 }
 
 fn repair(what: impl Into<String>) -> Result<(), Repair> {
@@ -119,7 +203,7 @@ fn class(name: &str) -> u16 {
         "colgroup" => F_SPECIAL | F_REFUSED,
         "dd" => F_SPECIAL | F_IMPLIED_END | F_BREAKS_FOREIGN,
         "details" => F_SPECIAL | F_CLOSES_P,
-        "dialog" => F_SPECIAL | F_CLOSES_P,
+        "dialog" => F_CLOSES_P,
         "dir" => F_SPECIAL | F_CLOSES_P,
         "div" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
         "dl" => F_SPECIAL | F_CLOSES_P | F_BREAKS_FOREIGN,
@@ -150,7 +234,7 @@ fn class(name: &str) -> u16 {
         "image" => F_REFUSED,
         "img" => F_VOID | F_SPECIAL | F_BREAKS_FOREIGN,
         "input" => F_VOID | F_SPECIAL,
-        "isindex" => F_REFUSED,
+        "isindex" => F_SPECIAL | F_REFUSED,
         "keygen" => F_VOID | F_SPECIAL,
         "li" => F_SPECIAL | F_IMPLIED_END | F_BREAKS_FOREIGN,
         "link" => F_VOID | F_SPECIAL | F_HEAD_CONTENT,
@@ -180,9 +264,9 @@ fn class(name: &str) -> u16 {
         "ruby" => F_BREAKS_FOREIGN,
         "s" => F_FORMATTING | F_BREAKS_FOREIGN,
         "script" => F_SPECIAL | F_HEAD_CONTENT | F_RAW_TEXT,
-        "search" => F_SPECIAL | F_CLOSES_P,
+        "search" => F_CLOSES_P,
         "section" => F_SPECIAL | F_CLOSES_P,
-        "select" => F_SPECIAL,
+        "select" => F_SPECIAL | F_SCOPE,
         "small" => F_FORMATTING | F_BREAKS_FOREIGN,
         "source" => F_VOID | F_SPECIAL,
         "span" => F_BREAKS_FOREIGN,
@@ -252,10 +336,15 @@ struct Scanner<'a> {
     /// Open `<p>` and `<a>` elements, so the common tags skip the walks that look for them.
     open_p: usize,
     open_a: usize,
+    open_select: usize,
+    /// Attributes whose raw text selectors match (see `check`).
+    watched: &'a [String],
+    /// `</head>` was seen: only the body may follow.
+    after_head: bool,
 }
 
 impl<'a> Scanner<'a> {
-    fn new(html: &'a str, starts: &'a [usize]) -> Self {
+    fn new(html: &'a str, starts: &'a [usize], watched: &'a [String]) -> Self {
         Scanner {
             html,
             bytes: html.as_bytes(),
@@ -272,6 +361,9 @@ impl<'a> Scanner<'a> {
             tag_start: 0,
             open_p: 0,
             open_a: 0,
+            open_select: 0,
+            watched,
+            after_head: false,
         }
     }
 
@@ -373,7 +465,7 @@ impl<'a> Scanner<'a> {
         }
         match self.phase {
             Phase::AfterBody => return repair("text after </body>"),
-            Phase::Head => self.start_body()?,
+            Phase::Head => return repair("text outside <head> and <body>"),
             Phase::Body => {}
         }
         if !self.in_svg()
@@ -425,7 +517,7 @@ impl<'a> Scanner<'a> {
                 if self.in_svg() && rest.starts_with("<![CDATA[") {
                     return repair("CDATA section in SVG");
                 }
-                if rest[2..].len() >= 7 && rest[2..9].eq_ignore_ascii_case("doctype") {
+                if bytes.len() >= 9 && bytes[2..9].eq_ignore_ascii_case(b"doctype") {
                     return repair("a second doctype");
                 }
                 // A bogus comment up to the next `>`.
@@ -435,7 +527,8 @@ impl<'a> Scanner<'a> {
             Some(b'/') => match bytes.get(2) {
                 Some(c) if c.is_ascii_alphabetic() => {
                     let (name, len) = tag_name(&rest[2..]);
-                    let (end, _) = self.tag_end(self.pos + 2 + len)?;
+                    let (end, _) = scan_attributes(self.bytes, self.pos + 2 + len, |_, _| {})
+                        .ok_or_else(|| Repair("unterminated tag".into()))?;
                     self.pos = end;
                     self.end_tag(name)
                 }
@@ -454,6 +547,16 @@ impl<'a> Scanner<'a> {
                 let (end, self_closing) = self.tag_end(after_name)?;
                 self.tag_start = self.pos;
                 if self.starts.get(self.ancestors.len()) == Some(&self.pos) {
+                    // Nothing under head, script, style, noscript or template is shown, so
+                    // the DOM path reads no dates there; the stream does not know that.
+                    if self.stack.iter().any(|o| {
+                        matches!(
+                            &*o.name,
+                            "head" | "script" | "style" | "noscript" | "template"
+                        )
+                    }) {
+                        return repair("an item inside an element that is never shown");
+                    }
                     let nearest = self
                         .stack
                         .iter()
@@ -475,38 +578,26 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The position after the `>` that ends a tag, and whether it ends with `/>`; attributes
-    /// and their quotes skipped as the tokenizer reads them.
-    fn tag_end(&self, mut at: usize) -> Result<(usize, bool), Repair> {
-        let bytes = self.bytes;
-        // A quote starts a value only right after `=` (and spaces); an unquoted value runs to
-        // the next space or `>`, taking any `/` with it.
-        let mut before_value = false;
-        let mut unquoted = false;
-        let mut slash = false;
-        while at < bytes.len() {
-            let b = bytes[at];
-            match b {
-                b'>' => return Ok((at + 1, slash)),
-                _ if b.is_ascii_whitespace() => unquoted = false,
-                b'=' if !unquoted => before_value = true,
-                b'"' | b'\'' if before_value => {
-                    match memchr::memchr(b, &bytes[at + 1..]) {
-                        Some(i) => at += i + 1,
-                        None => return Err(Repair("unterminated attribute value".into())),
-                    }
-                    before_value = false;
-                }
-                _ if before_value => {
-                    before_value = false;
-                    unquoted = true;
-                }
-                _ => {}
+    /// The position after the `>` that ends a start tag and whether it ends with `/>`; refused
+    /// when a watched attribute's raw text differs from its value. (A repeated attribute is
+    /// fine: the DOM and lol_html's matching both take the first.)
+    fn tag_end(&self, at: usize) -> Result<(usize, bool), Repair> {
+        let mut problem: Option<&'static str> = None;
+        let end = scan_attributes(self.bytes, at, |name, value| {
+            if (value.contains(&b'&') || value.contains(&b'\r'))
+                && self
+                    .watched
+                    .iter()
+                    .any(|w| w.as_bytes().eq_ignore_ascii_case(name))
+            {
+                problem = Some("a selector's attribute with a character reference");
             }
-            slash = b == b'/' && !unquoted;
-            at += 1;
+        });
+        match (end, problem) {
+            (_, Some(problem)) => Err(Repair(problem.into())),
+            (Some(end), None) => Ok(end),
+            (None, None) => Err(Repair("unterminated tag".into())),
         }
-        Err(Repair("unterminated tag".into()))
     }
 
     /// Close everything from `len` up.
@@ -516,6 +607,7 @@ impl<'a> Scanner<'a> {
                 match &*open.name {
                     "p" => self.open_p -= 1,
                     "a" => self.open_a -= 1,
+                    "select" => self.open_select -= 1,
                     _ => {}
                 }
             }
@@ -546,6 +638,9 @@ impl<'a> Scanner<'a> {
             if SVG_HTML_POINTS.contains(&self.current_name()) {
                 return repair(format!("<{name}> inside an SVG text point"));
             }
+            if name == "svg" && self_closing {
+                return repair("<svg/>");
+            }
             if !self_closing {
                 self.stack.push(Open {
                     class: 0,
@@ -568,14 +663,14 @@ impl<'a> Scanner<'a> {
                 return self.push(tag);
             }
             "head" => {
-                if self.seen_head || self.phase != Phase::Head {
+                if self.seen_head || self.phase != Phase::Head || self.stack.len() > 1 {
                     return repair("<head> out of place");
                 }
                 self.seen_head = true;
                 return self.push(tag);
             }
             "body" => {
-                if self.seen_body || self.phase != Phase::Head {
+                if self.seen_body || self.phase != Phase::Head || !self.after_head {
                     return repair("<body> out of place");
                 }
                 self.start_body()?;
@@ -584,10 +679,14 @@ impl<'a> Scanner<'a> {
             }
             _ => {}
         }
+        // The head as written: `<head>` first, its content, `</head>`, then `<body>`. Anything
+        // else the tree builder moves (into the head, or into an implied body).
         match self.phase {
             Phase::AfterBody => return repair(format!("<{name}> after </body>")),
-            Phase::Head if flags & F_HEAD_CONTENT != 0 => return self.push(tag),
-            Phase::Head => self.start_body()?,
+            Phase::Head if self.seen_head && !self.after_head && flags & F_HEAD_CONTENT != 0 => {
+                return self.push(tag);
+            }
+            Phase::Head => return repair(format!("<{name}> outside <head> and <body>")),
             Phase::Body => {}
         }
         let parent = self.current_name();
@@ -607,10 +706,17 @@ impl<'a> Scanner<'a> {
         {
             return repair(format!("<{name}> directly inside <{parent}>"));
         }
-        if matches!(parent, "select" | "optgroup")
-            && (!matches!(name, "option" | "optgroup" | "hr") || parent == name)
-        {
-            return repair(format!("<{name}> inside <{parent}>"));
+        // In a select only options and groups nest as written (html5ever follows the newer
+        // select rules, where other tags close the select or the option).
+        if self.open_select > 0 {
+            let allowed = match name {
+                "option" => matches!(parent, "select" | "optgroup"),
+                "optgroup" => parent == "select",
+                _ => false,
+            };
+            if !allowed {
+                return repair(format!("<{name}> inside a <select>"));
+            }
         }
         if (flags & F_CLOSES_P != 0 || matches!(name, "li" | "dd" | "dt"))
             && self.open_p > 0
@@ -655,6 +761,8 @@ impl<'a> Scanner<'a> {
             "option" | "optgroup" if parent == "option" => {
                 return repair(format!("<{name}> inside <option>"));
             }
+            // lol_html takes `<svg/>` as opening SVG content that the DOM never opened.
+            "svg" if self_closing => return repair("<svg/>"),
             "svg" => {
                 if !self_closing {
                     self.stack.push(Open {
@@ -680,6 +788,7 @@ impl<'a> Scanner<'a> {
         match &*tag {
             "p" => self.open_p += 1,
             "a" => self.open_a += 1,
+            "select" => self.open_select += 1,
             _ => {}
         }
         let name = tag.clone();
@@ -733,13 +842,26 @@ impl<'a> Scanner<'a> {
             }
             "head" if self.current_name() == "head" => {
                 self.pop_to(self.stack.len() - 1);
+                self.after_head = true;
                 return Ok(());
             }
+            "head" => return repair("</head> out of place"),
             "p" if !self.has_in_scope("p", &["button"]) => {
                 return repair("</p> without an open <p>");
             }
             "br" => return repair("</br>"),
             _ => {}
+        }
+        let heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+        if heading {
+            // Any heading end tag closes the nearest open heading of any level.
+            let nearest =
+                self.stack.iter().rev().find(|o| {
+                    !o.svg && matches!(&*o.name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                });
+            if nearest.is_some_and(|o| o.name != name) {
+                return repair(format!("</{name}> closes another heading"));
+            }
         }
         let Some(index) = self.stack.iter().rposition(|o| o.name == name && !o.svg) else {
             // Ignored by both parsers, but the DOM joins the texts on either side of it into
@@ -753,18 +875,22 @@ impl<'a> Scanner<'a> {
             self.pop_to(self.stack.len() - 1);
             return Ok(());
         }
-        // Closing over open elements: the tree builder agrees with a plain pop only when what
-        // it closes on the way is what it closes silently anyway, and nothing of it is re-opened
-        // later (formatting elements are).
+        // Closing over open elements: the tree builder agrees with a plain pop only when it
+        // closes the same elements, and re-opens none of them later (formatting elements it
+        // does). An end tag of an ordinary element stops at any special one and is ignored; a
+        // special element's end tag closes the silently closed kinds (`p`, `li`…) and ordinary
+        // elements on its way.
         let closes_table = matches!(name, "table" | "tbody" | "thead" | "tfoot" | "tr");
+        let special = class(name) & F_SPECIAL != 0;
         let agrees = above.iter().all(|o| {
             let n: &str = &o.name;
+            let ordinary = o.class & (F_SPECIAL | F_FORMATTING) == 0;
             !o.svg
-                && (o.class & F_IMPLIED_END != 0
+                && (ordinary
+                    || (special && o.class & F_IMPLIED_END != 0)
                     || (closes_table
                         && matches!(n, "tbody" | "thead" | "tfoot" | "tr" | "td" | "th")))
         });
-        let heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
         if !agrees || class(name) & F_FORMATTING != 0 || heading {
             let top = self.current_name().to_string();
             return repair(format!("</{name}> closes <{top}>"));
