@@ -12,7 +12,7 @@ use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
 
 /// Decode a fetched page with what its response says about it.
-pub fn decode_page(page: &crate::fetch::Page) -> Decoded {
+pub fn decode_page(page: &crate::fetch::Page) -> Decoded<'_> {
     let tld = page.final_url.host_str().and_then(|h| h.rsplit('.').next());
     decode(&page.body, page.content_type.as_deref(), tld)
 }
@@ -26,9 +26,11 @@ pub enum EncodingSource {
     Detected,
 }
 
+/// A page as text: borrowed from the body where that is already valid UTF-8 (most pages), so
+/// the body is not copied.
 #[derive(Debug)]
-pub struct Decoded {
-    pub text: String,
+pub struct Decoded<'a> {
+    pub text: std::borrow::Cow<'a, str>,
     pub encoding: &'static Encoding,
     pub source: EncodingSource,
     /// Bytes that did not decode and became U+FFFD.
@@ -41,11 +43,11 @@ const PRESCAN_BYTES: usize = 16 * 1024;
 
 /// Decode a page body. `content_type` is the HTTP header, `tld` the host's top-level domain
 /// (`tw`, `cn`, `jp`), which sharpens detection.
-pub fn decode(body: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Decoded {
+pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>, tld: Option<&str>) -> Decoded<'a> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
         let (text, had_errors) = encoding.decode_without_bom_handling(&body[bom_len..]);
         return Decoded {
-            text: text.into_owned(),
+            text,
             encoding,
             source: EncodingSource::Bom,
             had_errors,
@@ -62,7 +64,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Dec
         let (text, had_errors) = encoding.decode_without_bom_handling(body);
         if !had_errors || !clearly_wrong(&text) {
             return Decoded {
-                text: text.into_owned(),
+                text,
                 encoding,
                 source,
                 had_errors,
@@ -73,7 +75,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Dec
             let (better, detected_errors) = detected.decode_without_bom_handling(body);
             if !detected_errors {
                 return Decoded {
-                    text: better.into_owned(),
+                    text: better,
                     encoding: detected,
                     source: EncodingSource::Detected,
                     had_errors: false,
@@ -81,7 +83,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Dec
             }
         }
         return Decoded {
-            text: text.into_owned(),
+            text,
             encoding,
             source,
             had_errors,
@@ -91,7 +93,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>, tld: Option<&str>) -> Dec
     let encoding = detect(body, tld);
     let (text, had_errors) = encoding.decode_without_bom_handling(body);
     Decoded {
-        text: text.into_owned(),
+        text,
         encoding,
         source: EncodingSource::Detected,
         had_errors,

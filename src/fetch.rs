@@ -277,7 +277,12 @@ impl Fetcher {
             });
         }
         let final_url = response.url().clone();
-        let mut body = Vec::new();
+        // Sized once from Content-Length (already checked against the cap) where the server
+        // gives it and the body is not compressed, instead of grown by doubling and copying.
+        let expected = response
+            .content_length()
+            .map_or(0, |len| len.min(request.max_body_bytes) as usize);
+        let mut body = Vec::with_capacity(expected);
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| classify(e, request.timeout))?;

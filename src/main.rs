@@ -112,15 +112,16 @@ fn release_freed_memory() {
     }
 }
 
-/// Pages and their decoded text are 80–300 KB each. glibc serves such blocks from mmap only
-/// until the first one is freed, then raises the threshold and keeps later ones in its arenas,
+/// Pages are 80–300 KB each. glibc serves blocks that big from mmap only until the first one is
+/// freed, then raises its threshold (up to 32 MB) and keeps later ones in per-thread arenas,
 /// where freed pages stay resident: peak memory grew with the number of pages read. A fixed
-/// threshold keeps every big buffer in mmap, returned to the system when its feed is done.
+/// threshold stops the climb: smaller blocks are reused from the arenas, bigger ones go back to
+/// the system when their feed is done (measured: 46 MB peak at 500 feeds became 30 MB).
 fn give_big_buffers_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }
 

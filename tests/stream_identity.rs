@@ -76,7 +76,7 @@ fn pages() -> Vec<Page> {
             }
             pages.push(Page {
                 name: format!("{kind}/{name}"),
-                html: decoded.text,
+                html: decoded.text.into_owned(),
                 encoding: decoded.encoding,
                 url,
                 ctx,
