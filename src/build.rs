@@ -251,15 +251,17 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             ));
         }
     }
-    let order = |id: &str| {
-        config
-            .feeds
-            .iter()
-            .map(|f| f.id.as_str())
-            .chain(config.tickers.iter().map(|t| t.id.as_str()))
-            .position(|f| f == id)
-    };
-    feeds.sort_by_key(|r| order(&r.id));
+    // Reports in config order (a lookup table: thousands of feeds made a linear search per
+    // comparison quadratic).
+    let order: std::collections::HashMap<&str, usize> = config
+        .feeds
+        .iter()
+        .map(|f| f.id.as_str())
+        .chain(config.tickers.iter().map(|t| t.id.as_str()))
+        .enumerate()
+        .map(|(i, id)| (id, i))
+        .collect();
+    feeds.sort_by_key(|r| order.get(r.id.as_str()).copied());
     let site_error = {
         let store = run.store.lock().expect("store lock");
         crate::site::publish_site(config, &store, &run.output, run.now).err()
