@@ -102,6 +102,12 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>, tld: Option<&str>)
 
 fn detect(body: &[u8], tld: Option<&str>) -> &'static Encoding {
     // UTF-8 is allowed: unlike a browser, a feed generator gains nothing from refusing it.
+    // chardetng then answers UTF-8 for any input that is valid UTF-8 (its UTF-8 candidate is
+    // only ever ruled out by a malformed sequence); checking that first costs a fraction of
+    // its scoring (2.6 ms for a 200 KB page).
+    if std::str::from_utf8(body).is_ok() {
+        return UTF_8;
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(body, true);
     detector.guess(tld.map(str::as_bytes), chardetng::Utf8Detection::Allow)
@@ -153,6 +159,36 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_utf8_shortcut_answers_as_chardetng_does() {
+        let big5 = encoding_rs::BIG5
+            .encode("台積電法說會前夕外資連三買")
+            .0
+            .into_owned();
+        let gbk = encoding_rs::GBK.encode("央行维持利率不变").0.into_owned();
+        let sjis = encoding_rs::SHIFT_JIS
+            .encode("トヨタ自動車が決算発表")
+            .0
+            .into_owned();
+        let inputs: Vec<Vec<u8>> = vec![
+            "台積電法說會前夕外資連三買 <p>新聞</p>".as_bytes().to_vec(),
+            b"plain ASCII page <a href=x>".to_vec(),
+            "トヨタ自動車が決算発表".as_bytes().to_vec(),
+            big5,
+            gbk,
+            sjis,
+        ];
+        for body in inputs {
+            for tld in [None, Some("tw"), Some("cn"), Some("jp")] {
+                let mut detector =
+                    chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+                detector.feed(&body, true);
+                let full = detector.guess(tld.map(str::as_bytes), chardetng::Utf8Detection::Allow);
+                assert_eq!(detect(&body, tld), full, "{body:?} {tld:?}");
+            }
+        }
+    }
 
     const TAIWAN: &str = "<html><head><title>國際財經</title></head><body><ul><li>英特爾獲美資挹注仍難提振信評,惠譽:資金助流動性但競爭力難解</li><li>台積電法說會前夕外資連三買,市值再創新高</li></ul></body></html>";
 
