@@ -93,27 +93,24 @@ impl OutputDir {
             path: target.clone(),
             source,
         };
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&self.root)
-            .map_err(write_error)?;
+        let mut temp = self.temp_file(name).map_err(write_error)?;
         temp.write_all(bytes).map_err(write_error)?;
-        // Static hosts serve what others can read; temporary files start private, and the
-        // operator's umask must not make feeds private either.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            temp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(write_error)?;
-        }
+        make_readable(temp.as_file()).map_err(write_error)?;
         temp.persist(&target).map_err(|e| write_error(e.error))?;
         Ok(Written::Changed)
     }
 }
 
 impl OutputDir {
+    /// A hidden temporary file beside `name`, renamed over it once written (`remove_leftovers`
+    /// clears the ones a killed run leaves).
+    fn temp_file(&self, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&self.root)
+    }
+
     /// Publish what `write` produces as `name`, as [`OutputDir::publish`] does, without holding
     /// it in memory: it is written to the temporary file, then compared with the published one.
     /// Returns whether the file changed and its size.
@@ -127,11 +124,7 @@ impl OutputDir {
             path: target.clone(),
             source,
         };
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&self.root)
-            .map_err(write_error)?;
+        let mut temp = self.temp_file(name).map_err(write_error)?;
         {
             let mut out = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
             write(&mut out).map_err(write_error)?;
@@ -141,16 +134,23 @@ impl OutputDir {
         if same_content(temp.path(), &target) {
             return Ok((Written::Unchanged, size));
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            temp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(write_error)?;
-        }
+        make_readable(temp.as_file()).map_err(write_error)?;
         temp.persist(&target).map_err(|e| write_error(e.error))?;
         Ok((Written::Changed, size))
     }
+}
+
+/// Static hosts serve what others can read; temporary files start private, and the operator's
+/// umask must not make feeds private either.
+fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 /// Whether two files hold the same bytes, read a block at a time.

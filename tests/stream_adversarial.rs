@@ -14,23 +14,15 @@
 //!   share of the pages; `random_pages_with_the_once_wrong_constructs_agree`: the same with the
 //!   constructs of the first group switched on.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
+use common::select_config;
 use dateline::config::SelectConfig;
 use dateline::dates::DateContext;
-use dateline::extract::spec::{ValueSpec, compile};
+use dateline::extract::spec::compile;
 use dateline::extract::{Item, select, stream, wellformed};
 use url::Url;
-
-fn config(item: &str, title: Option<&str>, link: Option<&str>, date: Option<&str>) -> SelectConfig {
-    SelectConfig {
-        item: compile(item).unwrap(),
-        item_source: item.to_string(),
-        title: title.map(|t| ValueSpec::parse(t).unwrap()),
-        link: link.map(|t| ValueSpec::parse(t).unwrap()),
-        date: date.map(|t| ValueSpec::parse(t).unwrap()),
-        date_format: None,
-    }
-}
 
 fn ctx() -> DateContext {
     DateContext {
@@ -152,7 +144,7 @@ fn check_all(cases: &[Case]) -> Vec<String> {
     quiet_extractor_panics();
     let mut wrong = Vec::new();
     for c in cases {
-        let cfg = config(c.item, c.title, c.link, c.date);
+        let cfg = select_config(c.item, c.title, c.link, c.date);
         let header = format!(
             "{}\n  html: {:?}\n  config: item={:?} title={:?} link={:?} date={:?}",
             c.name, c.html, c.item, c.title, c.link, c.date
@@ -1338,7 +1330,7 @@ fn handcrafted_pages_agree() {
     let answered = cases
         .iter()
         .filter(|c| {
-            let cfg = config(c.item, c.title, c.link, c.date);
+            let cfg = select_config(c.item, c.title, c.link, c.date);
             matches!(run(&c.html, &cfg), Outcome::Agreed)
         })
         .count();
@@ -1477,8 +1469,8 @@ fn charrefs_agree() {
             ),
         );
         for cfg in [
-            config("li.it", None, None, None),
-            config("li.it", Some("@title"), Some("a@href"), Some("time")),
+            select_config("li.it", None, None, None),
+            select_config("li.it", Some("@title"), Some("a@href"), Some("time")),
         ] {
             if let Outcome::Differs { stream, dom } = run(&html, &cfg) {
                 wrong.push(format!(
@@ -2367,7 +2359,7 @@ fn random_run(
             let title = TITLES[g.rng.usize(0..TITLES.len())];
             let link = LINKS[g.rng.usize(0..LINKS.len())];
             let date = DATES[g.rng.usize(0..DATES.len())];
-            let cfg = config(item, title, link, date);
+            let cfg = select_config(item, title, link, date);
             stats.pairs += 1;
             match run(&html, &cfg) {
                 Outcome::Declined => {

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use common::*;
 use dateline::config::SelectConfig;
 use dateline::dates::DateContext;
-use dateline::extract::spec::{ValueSpec, compile};
 use dateline::extract::{Item, auto, select, stream};
 use url::Url;
 
@@ -20,17 +19,6 @@ struct Page {
     url: Url,
     ctx: DateContext,
     configs: Vec<SelectConfig>,
-}
-
-fn config(item: &str, title: Option<&str>, link: Option<&str>, date: Option<&str>) -> SelectConfig {
-    SelectConfig {
-        item: compile(item).unwrap(),
-        item_source: item.to_string(),
-        title: title.map(|t| ValueSpec::parse(t).unwrap()),
-        link: link.map(|t| ValueSpec::parse(t).unwrap()),
-        date: date.map(|t| ValueSpec::parse(t).unwrap()),
-        date_format: None,
-    }
 }
 
 fn table_str(table: &toml::Table, key: &str) -> Option<String> {
@@ -51,7 +39,7 @@ fn pages() -> Vec<Page> {
             };
             let mut configs = Vec::new();
             if let Some(own) = &case.select {
-                let mut own_config = config(
+                let mut own_config = select_config(
                     &table_str(own, "item").unwrap(),
                     table_str(own, "title").as_deref(),
                     table_str(own, "link").as_deref(),
@@ -64,15 +52,15 @@ fn pages() -> Vec<Page> {
             for listing in &found.listings {
                 let s = &listing.selectors;
                 let link = s.title.as_ref().map(|t| format!("{t}@href"));
-                configs.push(config(
+                configs.push(select_config(
                     &s.item,
                     s.title.as_deref(),
                     link.as_deref(),
                     s.date.as_deref(),
                 ));
                 // The same listing with the defaults: main link by rank, dates inside items.
-                configs.push(config(&s.item, None, None, None));
-                configs.push(config(&s.item, None, None, s.date.as_deref()));
+                configs.push(select_config(&s.item, None, None, None));
+                configs.push(select_config(&s.item, None, None, s.date.as_deref()));
             }
             pages.push(Page {
                 name: format!("{kind}/{name}"),

@@ -18,7 +18,7 @@ use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Se
 use url::Url;
 
 use super::flat::{DateAtom, attribute_date, combine, resolve, text_date};
-use super::text::{Links, RankFacts, clean};
+use super::text::{Links, RankFacts, clean, is_inline};
 use super::{Item, charref, dedupe_by_link, item_context, wellformed};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -244,6 +244,17 @@ struct Seen {
     refused: bool,
 }
 
+impl Seen {
+    /// The item being read ends (its end tag, or the end of the page).
+    fn finish_item(&mut self) {
+        let pos = self.pos;
+        if let Some(mut item) = self.current.take() {
+            item.close_all(pos);
+            self.items.push(item);
+        }
+    }
+}
+
 /// Elements whose content is not part of an element's text.
 fn hidden(name: &str) -> bool {
     matches!(name, "script" | "style" | "noscript" | "template")
@@ -267,33 +278,6 @@ fn newlines(text: &str) -> std::borrow::Cow<'_, str> {
 /// `viewBox`) that lol_html leaves lowercase.
 fn foreign(el: &Element) -> bool {
     el.namespace_uri() != "http://www.w3.org/1999/xhtml"
-}
-
-/// Inline elements: no space around their text.
-fn inline(name: &str) -> bool {
-    matches!(
-        name,
-        "a" | "b"
-            | "i"
-            | "em"
-            | "strong"
-            | "span"
-            | "font"
-            | "small"
-            | "big"
-            | "u"
-            | "s"
-            | "sub"
-            | "sup"
-            | "mark"
-            | "abbr"
-            | "code"
-            | "q"
-            | "cite"
-            | "time"
-            | "label"
-            | "wbr"
-    )
 }
 
 fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
@@ -346,12 +330,7 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
                     let state = state.clone();
                     if let Some(handlers) = el.end_tag_handlers() {
                         handlers.push(Box::new(move |_end: &mut EndTag| {
-                            let mut seen = state.borrow_mut();
-                            let pos = seen.pos;
-                            if let Some(mut item) = seen.current.take() {
-                                item.close_all(pos);
-                                seen.items.push(item);
-                            }
+                            state.borrow_mut().finish_item();
                             Ok(())
                         }));
                     }
@@ -435,12 +414,7 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
     let state = seen.clone();
     settings = settings.append_document_content_handler(DocumentContentHandlers::default().end(
         move |_end: &mut lol_html::html_content::DocumentEnd| {
-            let mut seen = state.borrow_mut();
-            let pos = seen.pos;
-            if let Some(mut item) = seen.current.take() {
-                item.close_all(pos);
-                seen.items.push(item);
-            }
+            state.borrow_mut().finish_item();
             Ok(())
         },
     ));
@@ -493,7 +467,7 @@ impl RawItem {
             }
         }
         // Text of a block starts and ends with a break; hidden elements add nothing at all.
-        if !in_hidden && !hidden(&name) && !inline(&name) && parent.is_some() {
+        if !in_hidden && !hidden(&name) && !is_inline(&name) && parent.is_some() {
             self.text.push(' ');
         }
         let index = self.els.len();
@@ -527,7 +501,7 @@ impl RawItem {
             el.closed = true;
             el.text_to = self.text.len();
             el.pos_to = pos.max(el.pos_from + 1);
-            if !in_hidden && !hidden(&el.name) && !inline(&el.name) && el.parent.is_some() {
+            if !in_hidden && !hidden(&el.name) && !is_inline(&el.name) && el.parent.is_some() {
                 self.text.push(' ');
             }
             if top == index {

@@ -82,29 +82,7 @@ fn collect_text(element: ElementRef, out: &mut String) {
                 if matches!(name, "script" | "style" | "noscript" | "template") {
                     continue;
                 }
-                let block = !matches!(
-                    name,
-                    "a" | "b"
-                        | "i"
-                        | "em"
-                        | "strong"
-                        | "span"
-                        | "font"
-                        | "small"
-                        | "big"
-                        | "u"
-                        | "s"
-                        | "sub"
-                        | "sup"
-                        | "mark"
-                        | "abbr"
-                        | "code"
-                        | "q"
-                        | "cite"
-                        | "time"
-                        | "label"
-                        | "wbr"
-                );
+                let block = !is_inline(name);
                 if block {
                     out.push(' ');
                 }
@@ -118,6 +96,34 @@ fn collect_text(element: ElementRef, out: &mut String) {
             _ => {}
         }
     }
+}
+
+/// Inline elements: their text runs on with their neighbours' (every other element is a
+/// block, with a break before and after its text).
+pub fn is_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "i"
+            | "em"
+            | "strong"
+            | "span"
+            | "font"
+            | "small"
+            | "big"
+            | "u"
+            | "s"
+            | "sub"
+            | "sup"
+            | "mark"
+            | "abbr"
+            | "code"
+            | "q"
+            | "cite"
+            | "time"
+            | "label"
+            | "wbr"
+    )
 }
 
 /// How strongly a link reads as its item's headline. Both modes pick an item's main link by it,

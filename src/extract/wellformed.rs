@@ -641,14 +641,7 @@ impl<'a> Scanner<'a> {
             if name == "svg" && self_closing {
                 return repair("<svg/>");
             }
-            if !self_closing {
-                self.stack.push(Open {
-                    class: 0,
-                    name: tag,
-                    svg: true,
-                    start: self.tag_start,
-                });
-            }
+            self.push_svg(tag, self_closing);
             return Ok(());
         }
         if flags & F_REFUSED != 0 {
@@ -764,19 +757,24 @@ impl<'a> Scanner<'a> {
             // lol_html takes `<svg/>` as opening SVG content that the DOM never opened.
             "svg" if self_closing => return repair("<svg/>"),
             "svg" => {
-                if !self_closing {
-                    self.stack.push(Open {
-                        class: 0,
-                        name: tag,
-                        svg: true,
-                        start: self.tag_start,
-                    });
-                }
+                self.push_svg(tag, self_closing);
                 return Ok(());
             }
             _ => {}
         }
         self.push(tag)
+    }
+
+    /// An element in SVG content; a self-closed one (`<path/>`) is closed at once by both.
+    fn push_svg(&mut self, tag: Cow<'a, str>, self_closing: bool) {
+        if !self_closing {
+            self.stack.push(Open {
+                class: 0,
+                name: tag,
+                svg: true,
+                start: self.tag_start,
+            });
+        }
     }
 
     fn push(&mut self, tag: Cow<'a, str>) -> Result<(), Repair> {

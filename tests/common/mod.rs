@@ -473,3 +473,21 @@ pub fn required_program(name: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// A selector-mode config as `[feeds.select]` would give it.
+pub fn select_config(
+    item: &str,
+    title: Option<&str>,
+    link: Option<&str>,
+    date: Option<&str>,
+) -> dateline::config::SelectConfig {
+    use dateline::extract::spec::{ValueSpec, compile};
+    dateline::config::SelectConfig {
+        item: compile(item).unwrap(),
+        item_source: item.to_string(),
+        title: title.map(|t| ValueSpec::parse(t).unwrap()),
+        link: link.map(|t| ValueSpec::parse(t).unwrap()),
+        date: date.map(|t| ValueSpec::parse(t).unwrap()),
+        date_format: None,
+    }
+}
