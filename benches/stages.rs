@@ -90,7 +90,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     group.bench_function("well-formedness scan", |b| {
-        b.iter(|| dateline::extract::wellformed::check(black_box(&page), &[], &[]))
+        b.iter(|| dateline::extract::wellformed::check(black_box(&page), &[], &[], false))
     });
     group.bench_function("extract selector mode (stream)", |b| {
         b.iter(|| {

@@ -153,7 +153,7 @@ fn check_all(cases: &[Case]) -> Vec<String> {
             Outcome::Declined => println!(
                 "{:<44} declined ({:?})",
                 c.name,
-                std::panic::catch_unwind(|| wellformed::check(&c.html, &[], &[])
+                std::panic::catch_unwind(|| wellformed::check(&c.html, &[], &[], false)
                     .err()
                     .map(|r| r.0))
                 .unwrap_or(None)
@@ -2365,7 +2365,7 @@ fn random_run(
                 Outcome::Declined => {
                     stats.declined += 1;
                     let reason = match std::panic::catch_unwind(|| {
-                        wellformed::check(&html, &[], &[])
+                        wellformed::check(&html, &[], &[], false)
                     }) {
                         Ok(Err(repair)) => {
                             // Group by the kind of repair, not the tag named in it.

@@ -116,7 +116,7 @@ fn the_stream_agrees_with_the_dom_on_every_fixture_page() {
             }
         }
         pages_answered += usize::from(any);
-        if let Err(repair) = dateline::extract::wellformed::check(&page.html, &[], &[]) {
+        if let Err(repair) = dateline::extract::wellformed::check(&page.html, &[], &[], false) {
             println!("{}: read through the DOM: {}", page.name, repair.0);
         }
     }
@@ -226,4 +226,63 @@ fn on_broken_markup_the_stream_declines_or_agrees() {
         failures.join("\n\n")
     );
     assert!(answered > 0 && answered < total, "{answered} of {total}");
+}
+
+#[test]
+fn a_table_without_tbody_streams_when_the_selectors_do_not_depend_on_it() {
+    let rows: String = (1..=6)
+        .map(|i| {
+            format!(
+                "<tr class=\"row\"><td class=\"time\">2025/08/28 1{i}:05</td><td class=\"t\"><a href=\"/n/{i}\">第{i}則 台股收盤加權指數上漲</a></td><td><a href=\"/n/{i}\">more</a></td></tr>\n"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><title>list</title></head><body><div class=\"headline-box\"><table class=\"list\">\n{rows}</table></div></body></html>"
+    );
+    let page = Page {
+        name: "implied-tbody".into(),
+        html: html.clone(),
+        encoding: encoding_rs::UTF_8,
+        url: Url::parse("https://news.example.com/list").unwrap(),
+        ctx: DateContext {
+            tz: chrono_tz::Asia::Taipei,
+            now: DateTime::parse_from_rfc3339("2025-08-28T20:00:00+08:00")
+                .unwrap()
+                .with_timezone(&Utc),
+        },
+        configs: Vec::new(),
+    };
+    // Descendant selectors read the same with or without the DOM's <tbody>: the stream answers,
+    // with the same items (ranking sees the implied tbody among the ancestors, as the DOM does).
+    for config in [
+        select_config(
+            "table.list tr.row",
+            Some("td.t a"),
+            Some("td.t a@href"),
+            Some("td.time"),
+        ),
+        select_config("table.list tr", None, None, Some("td.time")),
+        select_config(".list tr", None, None, None),
+    ] {
+        assert_eq!(
+            compare(&page, &html, &config),
+            Ok(true),
+            "{}",
+            config.item_source
+        );
+        let items = select::extract_dom(&html, &page.url, page.encoding, &config, &page.ctx);
+        assert_eq!(items.len(), 6, "{}", config.item_source);
+    }
+    // A selector that names the tbody, or counts on the rows being its children, is left to
+    // the DOM.
+    for item in [
+        "table.list > tbody > tr",
+        "table.list tbody tr",
+        "table > tr",
+        "tr:first-child",
+    ] {
+        let config = select_config(item, None, None, Some("td.time"));
+        assert_eq!(compare(&page, &html, &config), Ok(false), "{item}");
+    }
 }

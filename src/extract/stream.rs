@@ -35,7 +35,7 @@ pub fn extract(
     let plan = Plan::new(select)?;
     let seen = read(html, &plan, ctx)?;
     let starts: Vec<usize> = seen.items.iter().map(|i| i.start).collect();
-    let outside = match wellformed::check(html, &starts, &plan.watched) {
+    let outside = match wellformed::check(html, &starts, &plan.watched, plan.implied_tbody) {
         Ok(ancestors) => ancestors,
         Err(repair) => {
             tracing::debug!("{page_url}: read through the DOM: {}", repair.0);
@@ -68,6 +68,9 @@ struct Plan {
     wants_atoms: bool,
     /// Attributes the selectors match on (`class`, `id`, `[name…]`).
     watched: Vec<String>,
+    /// Whether the selectors match the same with or without an implied `<tbody>`: they name
+    /// no tbody and use no child or sibling combinator and no position among siblings.
+    implied_tbody: bool,
 }
 
 impl Plan {
@@ -93,8 +96,15 @@ impl Plan {
                 .map(|spec| spec.selector_text.as_str()),
         );
         let mut watched = vec!["class".to_string(), "id".to_string()];
+        let mut implied_tbody = true;
         for text in texts {
             watched.extend(attribute_names(text));
+            let lower = text.to_ascii_lowercase();
+            implied_tbody &= !lower.contains("tbody")
+                && !lower.contains(['>', '+', '~'])
+                && ![":nth", ":first", ":last", ":only", ":empty"]
+                    .iter()
+                    .any(|p| lower.contains(p));
         }
         Some(Plan {
             item: compile(item_source)?,
@@ -106,6 +116,7 @@ impl Plan {
             ],
             wants_atoms: select.date.is_none(),
             watched,
+            implied_tbody,
         })
     }
 }

@@ -24,8 +24,17 @@ pub type Ancestors = Vec<(String, usize)>;
 /// `watched` names the attributes selectors look at (`class`, `id` and any in `[…]`): lol_html
 /// matches their raw text, so a value with a character reference or a carriage return (which
 /// the DOM decodes or normalises) is refused.
-pub fn check(html: &str, starts: &[usize], watched: &[String]) -> Result<Vec<Ancestors>, Repair> {
+///
+/// `implied_tbody`: whether the selectors read the same with and without the `<tbody>` the DOM
+/// puts between a `<table>` and its rows when the page leaves it out (lol_html does not).
+pub fn check(
+    html: &str,
+    starts: &[usize],
+    watched: &[String],
+    implied_tbody: bool,
+) -> Result<Vec<Ancestors>, Repair> {
     let mut scanner = Scanner::new(html, starts, watched);
+    scanner.implied_tbody = implied_tbody;
     scanner.run()?;
     if !(scanner.seen_html && scanner.seen_head && scanner.seen_body) {
         return Err(Repair("no <html>, <head> and <body> tags".into()));
@@ -36,9 +45,15 @@ pub fn check(html: &str, starts: &[usize], watched: &[String]) -> Result<Vec<Anc
     Ok(scanner.ancestors)
 }
 
+/// Where an element the tree builder implies (a `<tbody>`) "begins": it has no tag of its own.
+pub const IMPLIED: usize = usize::MAX;
+
 /// The value of attribute `name` in the start tag that begins at `start` (its first occurrence,
-/// as the DOM keeps it), entities decoded.
+/// as the DOM keeps it), entities decoded; `None` for an implied element.
 pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
+    if start == IMPLIED {
+        return None;
+    }
     let bytes = html.as_bytes();
     let name_len = bytes
         .get(start + 1..)?
@@ -341,6 +356,8 @@ struct Scanner<'a> {
     watched: &'a [String],
     /// `</head>` was seen: only the body may follow.
     after_head: bool,
+    /// See `check`.
+    implied_tbody: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -364,6 +381,7 @@ impl<'a> Scanner<'a> {
             open_select: 0,
             watched,
             after_head: false,
+            implied_tbody: false,
         }
     }
 
@@ -431,7 +449,17 @@ impl<'a> Scanner<'a> {
             ]
             .iter()
             .any(|id| body.starts_with("html public") && body.contains(&format!("\"{id}\"")));
-        if !no_quirks {
+        // HTML 4.01 Transitional and Frameset with a system identifier are limited-quirks:
+        // parsing and selectors as in standards mode (without one they are quirks).
+        let limited_quirks = body.starts_with("html public")
+            && body.matches('"').count() >= 4
+            && [
+                "\"-//w3c//dtd html 4.01 transitional//",
+                "\"-//w3c//dtd html 4.01 frameset//",
+            ]
+            .iter()
+            .any(|id| body.contains(id));
+        if !(no_quirks || limited_quirks) {
             return repair(format!("doctype {body:?} is not a standards-mode doctype"));
         }
         self.pos = at + end + 1;
@@ -682,6 +710,15 @@ impl<'a> Scanner<'a> {
             Phase::Head => return repair(format!("<{name}> outside <head> and <body>")),
             Phase::Body => {}
         }
+        if name == "tr" && self.current_name() == "table" && self.implied_tbody {
+            // The DOM's tbody, on the scanner's stack only (for the ancestors it reports).
+            self.stack.push(Open {
+                class: class("tbody"),
+                name: Cow::Borrowed("tbody"),
+                svg: false,
+                start: IMPLIED,
+            });
+        }
         let parent = self.current_name();
         let table_child = match name {
             "tbody" | "thead" | "tfoot" => Some(parent == "table"),
@@ -806,10 +843,18 @@ impl<'a> Scanner<'a> {
     fn skip_raw_text(&mut self, name: &str) -> Result<(), Repair> {
         let rest = &self.bytes[self.pos..];
         let end = find_end_tag(rest, name).unwrap_or(rest.len());
-        // Script data has escape states (`<!--` … `<script>` … `-->`) the two tokenizers need
-        // not agree on; such scripts go to the DOM path.
-        if name == "script" && memchr::memmem::find(&rest[..end], b"<!--").is_some() {
-            return repair("a script with <!-- inside");
+        // Script data has escape states: after `<!--`, a `<script` makes `</script>` no longer
+        // end the script (until `-->`). Only that combination is left to the DOM path; the old
+        // `<script><!-- … //--></script>` idiom ends at its end tag in both.
+        if name == "script" {
+            let content = &rest[..end];
+            if memchr::memmem::find(content, b"<!--").is_some()
+                && content
+                    .windows(7)
+                    .any(|w| w.eq_ignore_ascii_case(b"<script"))
+            {
+                return repair("a script with <!-- and <script inside");
+            }
         }
         self.pos += end;
         Ok(())
