@@ -63,8 +63,9 @@ pub fn extract(
 struct Plan {
     item: Selector,
     inside_item: Selector,
-    /// Title, link and date selectors, where the config gives one.
+    /// Title, link and date selectors, where the config gives one, and their text.
     specs: [Option<Selector>; 3],
+    spec_texts: [Option<String>; 3],
     wants_atoms: bool,
     /// Attributes the selectors match on (`class`, `id`, `[name…]`).
     watched: Vec<String>,
@@ -114,6 +115,11 @@ impl Plan {
                 spec(&select.link)?,
                 spec(&select.date)?,
             ],
+            spec_texts: [&select.title, &select.link, &select.date].map(|spec| {
+                spec.as_ref()
+                    .filter(|s| !s.selector_text.is_empty())
+                    .map(|s| s.selector_text.clone())
+            }),
             wants_atoms: select.date.is_none(),
             watched,
             implied_tbody,
@@ -399,8 +405,15 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
         }),
     ));
 
+    // One handler per distinct selector (title and link are often the same `a.title`): each
+    // selector costs lol_html work on every tag of the page.
+    let texts = plan.spec_texts.clone();
     for (which, selector) in plan.specs.iter().enumerate() {
         let Some(selector) = selector else { continue };
+        if texts[..which].contains(&texts[which]) {
+            continue;
+        }
+        let same: Vec<usize> = (which..3).filter(|&w| texts[w] == texts[which]).collect();
         let state = seen.clone();
         settings = settings.append_element_content_handler((
             std::borrow::Cow::Borrowed(selector),
@@ -413,8 +426,10 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
                 if let Some(item) = seen.current.as_mut() {
                     let start = el.source_location().bytes().start;
                     // A value is looked for inside the item, never in the item itself.
-                    if start != item.start && item.spec_starts[which].is_none() {
-                        item.spec_starts[which] = Some(start);
+                    for &w in &same {
+                        if start != item.start && item.spec_starts[w].is_none() {
+                            item.spec_starts[w] = Some(start);
+                        }
                     }
                 }
                 Ok(())
