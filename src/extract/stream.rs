@@ -5,10 +5,14 @@
 //! It answers `None`, and the DOM path reads the page, when:
 //! - the markup needs repair by the HTML tree builder (see `wellformed`), so the stream's idea
 //!   of nesting is not the DOM's;
-//! - a selector is one lol_html cannot compile, or names `html`/`head`/`body`/`:root`;
-//! - items nest in items;
+//! - a selector is one lol_html cannot compile, names `html`/`head`/`body`/`:root`, or uses
+//!   a CSS escape;
+//! - items nest in items, or an item or value is an SVG element or a script, style, noscript
+//!   or template;
 //! - an item needs a date from outside itself (a date line before it, a day header above a
 //!   time-only row), which takes the document's reading order.
+//!
+//! `tests/stream_identity.rs` and `tests/stream_adversarial.rs` hold it to that.
 
 use std::cell::RefCell;
 use std::rc::Rc;

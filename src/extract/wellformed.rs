@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-/// Why a page must be read through the DOM, for tests and `-v` logs.
+/// Why a page must be read through the DOM, for tests and `-vv` logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair(pub String);
 
