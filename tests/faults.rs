@@ -134,6 +134,15 @@ fn assert_feed_failed(site: &Site, output: &Output, cause: &str, baseline: &[Rea
     assert!(lines[0].starts_with("error: feed news: "), "{text}");
     assert!(lines[0].contains(cause), "expected {cause:?} in {text}");
     assert_eq!(site.items(), baseline, "published items changed");
+    // The index tells the operator: failures in a row, when it last worked, and why not now.
+    let index = std::fs::read_to_string(site.out("index.html")).unwrap();
+    let section = &index[index.find("id=\"feed-news\"").unwrap()..];
+    assert!(section.contains(" in a row</span>"), "{section}");
+    assert!(
+        section.contains("<dt>Last success</dt><dd><time"),
+        "{section}"
+    );
+    assert!(section.contains("Last error"), "{section}");
 }
 
 #[test]

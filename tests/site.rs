@@ -87,6 +87,9 @@ fn json_feed_index_and_opml_describe_every_feed() {
             "{name}: chart has bars"
         );
         assert!(section.select(&sel(".health .ok")).next().is_some());
+        // A healthy feed shows OK; it does not claim it never succeeded.
+        let text: String = section.text().collect();
+        assert!(!text.contains("never"), "{name}: {text}");
         let source = section.select(&sel(".source a")).next().unwrap();
         assert_eq!(
             source.value().attr("href"),
