@@ -395,13 +395,12 @@ fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Op
     if published.key != published_key(&run.base_url, feed, health)? {
         return None;
     }
-    let intact = feed_files(feed)
-        .iter()
-        .zip(&published.sizes)
-        .all(|(name, size)| {
-            std::fs::metadata(run.output.path().join(name)).is_ok_and(|m| m.len() == *size)
-        });
-    (intact && published.sizes.len() == 3).then_some(published.items)
+    let files = feed_files(feed);
+    let intact = published.sizes.len() == files.len()
+        && run
+            .output
+            .has_sizes(files.iter().map(String::as_str), &published.sizes);
+    intact.then_some(published.items)
 }
 
 /// What a feed's files are rendered from besides its items: the config that shapes them (how

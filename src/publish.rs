@@ -59,6 +59,16 @@ impl OutputDir {
         &self.root
     }
 
+    /// Whether the files `names` are all there at the byte sizes `sizes` (as last written).
+    pub fn has_sizes<'n>(&self, names: impl IntoIterator<Item = &'n str>, sizes: &[u64]) -> bool {
+        let mut count = 0;
+        let all = names.into_iter().zip(sizes).all(|(name, size)| {
+            count += 1;
+            std::fs::metadata(self.root.join(name)).is_ok_and(|m| m.len() == *size)
+        });
+        all && count == sizes.len()
+    }
+
     /// What is published as `name`, if anything.
     pub fn read(&self, name: &str) -> Option<Vec<u8>> {
         std::fs::read(self.root.join(name)).ok()
@@ -153,52 +163,43 @@ fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether two files hold the same bytes, read a block at a time.
+/// Whether two files hold the same bytes.
 fn same_content(a: &Path, b: &Path) -> bool {
-    use std::io::Read;
-    let (Ok(mut a), Ok(mut b)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
-        return false;
-    };
-    let size = |f: &std::fs::File| f.metadata().map(|m| m.len()).ok();
-    if size(&a).is_none() || size(&a) != size(&b) {
-        return false;
-    }
-    let mut left = vec![0u8; 64 * 1024];
-    let mut right = vec![0u8; 64 * 1024];
-    loop {
-        let n = match a.read(&mut left) {
-            Ok(n) => n,
-            Err(_) => return false,
-        };
-        if n == 0 {
-            return true;
-        }
-        if b.read_exact(&mut right[..n]).is_err() || left[..n] != right[..n] {
-            return false;
-        }
-    }
+    std::fs::File::open(a).is_ok_and(|a| {
+        let len = a.metadata().map_or(u64::MAX, |m| m.len());
+        same_stream(b, a, len)
+    })
 }
 
-/// Whether the file at `path` holds exactly `bytes`: a size that differs says no without reading,
-/// and the rest is compared a block at a time (an index of thousands of feeds is megabytes).
+/// Whether the file at `path` holds exactly `bytes`.
 fn holds(path: &Path, bytes: &[u8]) -> bool {
+    same_stream(path, bytes, bytes.len() as u64)
+}
+
+/// Whether the file at `path` holds exactly what `expected` (`len` bytes) reads: a size that
+/// differs says no without reading, and the rest is compared a block at a time (an index of
+/// thousands of feeds is megabytes).
+fn same_stream(path: &Path, mut expected: impl std::io::Read, len: u64) -> bool {
     use std::io::Read;
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
-    if file
-        .metadata()
-        .map_or(true, |m| m.len() != bytes.len() as u64)
-    {
+    if file.metadata().map_or(true, |m| m.len() != len) {
         return false;
     }
-    let mut block = [0u8; 64 * 1024];
-    let mut rest = bytes;
+    let mut block = vec![0u8; 64 * 1024];
+    let mut other = vec![0u8; 64 * 1024];
     loop {
-        match file.read(&mut block) {
-            Ok(0) => return rest.is_empty(),
-            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
-            Ok(_) | Err(_) => return false,
+        let n = match file.read(&mut block) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            // Nothing more on either side.
+            return expected.read(&mut other[..1]).is_ok_and(|m| m == 0);
+        }
+        if expected.read_exact(&mut other[..n]).is_err() || block[..n] != other[..n] {
+            return false;
         }
     }
 }

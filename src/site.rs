@@ -160,7 +160,8 @@ pub fn publish_site(
     let key = rendered_from(&sources, &site, &feeds.0);
     if let Some(published) = store.site_published()?
         && published.key == key
-        && intact(output, &published.sizes)
+        && published.sizes.len() == DEFAULTS.len()
+        && output.has_sizes(DEFAULTS.iter().map(|(name, _)| *name), &published.sizes)
     {
         return Ok(());
     }
@@ -272,14 +273,6 @@ impl Object for FeedViews {
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Seq(self.0.len())
     }
-}
-
-/// Whether the site files are still there at the sizes they were written.
-fn intact(output: &OutputDir, sizes: &[u64]) -> bool {
-    sizes.len() == DEFAULTS.len()
-        && DEFAULTS.iter().zip(sizes).all(|((name, _), size)| {
-            std::fs::metadata(output.path().join(name)).is_ok_and(|m| m.len() == *size)
-        })
 }
 
 /// The compiled-in templates, each replaced by a file of the same name in `overrides` if any;

@@ -22,7 +22,7 @@ use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Se
 use url::Url;
 
 use super::flat::{DateAtom, attribute_date, combine, resolve, text_date};
-use super::text::{Links, RankFacts, clean, is_inline};
+use super::text::{Links, RankFacts, clean, is_heading, is_inline};
 use super::{Item, charref, dedupe_by_link, item_context, wellformed};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -482,8 +482,8 @@ impl RawItem {
                 attrs.push((name, value));
             }
         }
-        let in_hidden = self.in_hidden();
-        let dateless_here = self.open.iter().any(|&i| dateless(&self.els[i].name));
+        let in_hidden = self.under(hidden);
+        let dateless_here = self.under(dateless);
         if self.wants_atoms && !dateless_here && !dateless(&name) {
             for (index, (attr, value)) in attrs.iter().enumerate() {
                 if let Some(stamp) = attribute_date(attr, value, ctx) {
@@ -516,8 +516,9 @@ impl RawItem {
         index
     }
 
-    fn in_hidden(&self) -> bool {
-        self.open.iter().any(|&i| hidden(&self.els[i].name))
+    /// Whether any open element is of a kind (`hidden`, `dateless`).
+    fn under(&self, kind: fn(&str) -> bool) -> bool {
+        self.open.iter().any(|&i| kind(&self.els[i].name))
     }
 
     /// Close element `index` and anything still open inside it.
@@ -526,7 +527,7 @@ impl RawItem {
             return;
         }
         while let Some(top) = self.open.pop() {
-            let in_hidden = self.in_hidden();
+            let in_hidden = self.under(hidden);
             let el = &mut self.els[top];
             el.closed = true;
             el.text_to = self.text.len();
@@ -546,7 +547,7 @@ impl RawItem {
 
     fn text_node(&mut self, pos: u32, ctx: &DateContext) {
         let raw = std::mem::take(&mut self.pending_text);
-        if self.in_hidden() {
+        if self.under(hidden) {
             return;
         }
         let raw = newlines(&raw);
@@ -554,7 +555,7 @@ impl RawItem {
             Some(TextType::Data | TextType::RCData) => charref::decode(&raw, false),
             _ => std::borrow::Cow::Borrowed(&*raw),
         };
-        let dateless_here = self.open.iter().any(|&i| dateless(&self.els[i].name));
+        let dateless_here = self.under(dateless);
         if self.wants_atoms
             && !dateless_here
             && let Some(stamp) = text_date(&text, ctx)
@@ -654,12 +655,7 @@ impl RawItem {
     fn headline_element(&self, link: usize) -> usize {
         (link + 1..self.els.len())
             .filter(|&i| self.within(i, link))
-            .find(|&i| {
-                matches!(
-                    self.els[i].name.as_str(),
-                    "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                ) && !self.element_text(i).is_empty()
-            })
+            .find(|&i| is_heading(&self.els[i].name) && !self.element_text(i).is_empty())
             .unwrap_or(link)
     }
 

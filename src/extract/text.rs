@@ -98,6 +98,11 @@ fn collect_text(element: ElementRef, out: &mut String) {
     }
 }
 
+/// `h1` to `h6`.
+pub fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
 /// Inline elements: their text runs on with their neighbours' (every other element is a
 /// block, with a break before and after its text).
 pub fn is_inline(name: &str) -> bool {
@@ -160,12 +165,7 @@ pub struct RankFacts<'a> {
 impl RankFacts<'_> {
     pub fn rank(&self, text: &str) -> (i32, usize) {
         let mut score = 0;
-        if self
-            .names
-            .iter()
-            .take(4)
-            .any(|name| matches!(*name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-        {
+        if self.names.iter().take(4).any(|name| is_heading(name)) {
             score += 2;
         }
         let class_says = |words: &[&str]| {

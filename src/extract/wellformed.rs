@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use super::text::is_heading;
+
 /// Why a page must be read through the DOM, for tests and `-vv` logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair(pub String);
@@ -55,10 +57,8 @@ pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
         return None;
     }
     let bytes = html.as_bytes();
-    let name_len = bytes
-        .get(start + 1..)?
-        .iter()
-        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')?;
+    // `start` is a `<`, so the next byte begins a character.
+    let (_, name_len) = tag_name(html.get(start + 1..)?);
     let mut found: Option<&[u8]> = None;
     scan_attributes(bytes, start + 1 + name_len, |attr, value| {
         if found.is_none() && attr.eq_ignore_ascii_case(name.as_bytes()) {
@@ -755,9 +755,7 @@ impl<'a> Scanner<'a> {
             return repair(format!("<{name}> closes an open <p>"));
         }
         match name {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                if matches!(parent, "h1" | "h2" | "h3" | "h4" | "h5" | "h6") =>
-            {
+            _ if is_heading(name) && is_heading(parent) => {
                 return repair(format!("<{name}> inside a heading"));
             }
             "li" | "dd" | "dt" => {
@@ -895,13 +893,14 @@ impl<'a> Scanner<'a> {
             "br" => return repair("</br>"),
             _ => {}
         }
-        let heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+        let heading = is_heading(name);
         if heading {
             // Any heading end tag closes the nearest open heading of any level.
-            let nearest =
-                self.stack.iter().rev().find(|o| {
-                    !o.svg && matches!(&*o.name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-                });
+            let nearest = self
+                .stack
+                .iter()
+                .rev()
+                .find(|o| !o.svg && is_heading(&o.name));
             if nearest.is_some_and(|o| o.name != name) {
                 return repair(format!("</{name}> closes another heading"));
             }
