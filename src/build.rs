@@ -154,7 +154,8 @@ impl BuildReport {
 struct Run {
     fetcher: Fetcher,
     output: OutputDir,
-    store: Mutex<Store>,
+    /// Shared with the site's templates, which read items as they render.
+    store: Arc<Mutex<Store>>,
     base_url: Url,
     now: DateTime<Utc>,
 }
@@ -186,7 +187,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     let run = Arc::new(Run {
         fetcher: Fetcher::new(config.fetch)?,
         output,
-        store: Mutex::new(store),
+        store: Arc::new(Mutex::new(store)),
         base_url: config.site.base_url.clone(),
         now: options.now.unwrap_or_else(Utc::now),
     });
@@ -263,8 +264,9 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .collect();
     feeds.sort_by_key(|r| order.get(r.id.as_str()).copied());
     let site_error = {
-        let store = run.store.lock().expect("store lock");
-        crate::site::publish_site(config, &store, &run.output, run.now).err()
+        let site_error = crate::site::publish_site(config, &run.store, &run.output, run.now).err();
+        run.store.lock().expect("store lock").commit()?;
+        site_error
     };
     Ok(BuildReport {
         feeds,
@@ -459,8 +461,10 @@ fn finish(
             _ => now,
         };
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
-        // Until the files below are written, what they were rendered from is unknown.
+        // Until the files below are written, what they were rendered from is unknown; the items
+        // they show are stored for good before any subscriber can see them.
         store.record_published(&feed.id, None)?;
+        store.commit()?;
         changed_at
     };
     let updated = feed

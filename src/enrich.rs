@@ -5,8 +5,43 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("enrichment pattern compiles")
+/// A pattern and text that any match must contain. Every headline of every run is searched
+/// with a dozen patterns and nearly all find nothing; the regex engine can't skip a text for a
+/// pattern that begins with a class or `(?:^|\s)`, but a substring search can.
+struct Pattern {
+    regex: Regex,
+    needs_any: &'static [&'static str],
+}
+
+impl Pattern {
+    fn might_match(&self, text: &str) -> bool {
+        self.needs_any.iter().any(|needle| text.contains(needle))
+    }
+
+    fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
+        if self.might_match(text) {
+            self.regex.captures(text)
+        } else {
+            None
+        }
+    }
+
+    fn captures_iter<'r, 't>(
+        &'r self,
+        text: &'t str,
+    ) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+        self.might_match(text)
+            .then(|| self.regex.captures_iter(text))
+            .into_iter()
+            .flatten()
+    }
+}
+
+fn re(pattern: &str, needs_any: &'static [&'static str]) -> Pattern {
+    Pattern {
+        regex: Regex::new(pattern).expect("enrichment pattern compiles"),
+        needs_any,
+    }
 }
 
 /// Where the text comes from, for symbols that only mean something in one market: `(7203)` is a
@@ -41,21 +76,33 @@ impl Market {
     }
 }
 
-static SUFFIXED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(?:^|[^0-9A-Za-z.])([0-9]{4,6}|[A-Z]{1,5})\.(TWO|TW|HK|SH|SZ|SS|T)\b")
-});
-static EXCHANGE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+static SUFFIXED: LazyLock<Pattern> = LazyLock::new(|| {
     re(
-        r"\b(NASDAQ|NYSE|NYSEARCA|AMEX|TWSE|TPEX|HKEX|TSE|SSE|SZSE)\s*[:：]\s*([A-Z]{1,5}(?:\.[A-Z])?|[0-9]{4,6})\b",
+        r"(?i)(?:^|[^0-9A-Za-z.])([0-9]{4,6}|[A-Z]{1,5})\.(TWO|TW|HK|SH|SZ|SS|T)\b",
+        &["."],
     )
 });
-static DOLLAR: LazyLock<Regex> = LazyLock::new(|| re(r"(?:^|[^A-Za-z0-9$])\$([A-Z]{1,5})\b"));
-static US_SUFFIX: LazyLock<Regex> = LazyLock::new(|| re(r"[(（]([A-Z]{1,5})-US[)）]"));
-static US_CODE_CJK: LazyLock<Regex> =
-    LazyLock::new(|| re(r"美股代[碼码][:：]?\s*([A-Z]{1,5})(?:[^A-Za-z]|$)"));
+static EXCHANGE_PREFIX: LazyLock<Pattern> = LazyLock::new(|| {
+    re(
+        r"\b(NASDAQ|NYSE|NYSEARCA|AMEX|TWSE|TPEX|HKEX|TSE|SSE|SZSE)\s*[:：]\s*([A-Z]{1,5}(?:\.[A-Z])?|[0-9]{4,6})\b",
+        &[":", "："],
+    )
+});
+static DOLLAR: LazyLock<Pattern> =
+    LazyLock::new(|| re(r"(?:^|[^A-Za-z0-9$])\$([A-Z]{1,5})\b", &["$"]));
+static US_SUFFIX: LazyLock<Pattern> = LazyLock::new(|| re(r"[(（]([A-Z]{1,5})-US[)）]", &["-US"]));
+static US_CODE_CJK: LazyLock<Pattern> = LazyLock::new(|| {
+    re(
+        r"美股代[碼码][:：]?\s*([A-Z]{1,5})(?:[^A-Za-z]|$)",
+        &["美股代"],
+    )
+});
 /// A company name then a code in brackets: `台積電(2330)`, `騰訊（00700）`, `トヨタ(7203)`.
-static NAMED_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"([\p{Han}\p{Katakana}\p{Hiragana}A-Za-z][^\s(（]{0,12})[(（]([0-9]{4,6}[A-Z]?)[)）]")
+static NAMED_CODE: LazyLock<Pattern> = LazyLock::new(|| {
+    re(
+        r"([\p{Han}\p{Katakana}\p{Hiragana}A-Za-z][^\s(（]{0,12})[(（]([0-9]{4,6}[A-Z]?)[)）]",
+        &["(", "（"],
+    )
 });
 
 /// The tickers a text names, as categories in a stable form, in the order they appear.
@@ -142,33 +189,50 @@ pub struct Byline {
     pub author: Option<String>,
 }
 
-static BRACKET_BYLINE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"【\s*([^/／【】]{2,12})\s*[/／]\s*([^【】]{2,20}?)\s*】"));
+static BRACKET_BYLINE: LazyLock<Pattern> = LazyLock::new(|| {
+    re(
+        r"【\s*([^/／【】]{2,12})\s*[/／]\s*([^【】]{2,20}?)\s*】",
+        &["【"],
+    )
+});
 /// `（中央社記者吳家豪台北28日電）`: the reporter's name runs into the dateline's place, so the
 /// places wire copy is filed from are listed to find where the name ends.
-static CNA: LazyLock<Regex> = LazyLock::new(|| {
+static CNA: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"[(（]\s*(中央社)(?:記者|編譯)?([\p{Han}]{2,4})(?:台北|台中|台南|高雄|新竹|桃園|基隆|嘉義|花蓮|宜蘭|屏東|彰化|苗栗|南投|雲林|台東|澎湖|金門|華盛頓|紐約|舊金山|洛杉磯|東京|大阪|北京|上海|香港|倫敦|巴黎|柏林|布魯塞爾|新加坡|首爾|雪梨|曼谷|河內|雅加達)\d{1,2}日[電电]\s*[)）]",
+        &["中央社"],
     )
 });
-static CNYES: LazyLock<Regex> = LazyLock::new(|| {
+static CNYES: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"(鉅亨網|钜亨网|MoneyDJ新聞|財訊快報|工商時報|經濟日報|中時新聞網)\s*(?:記者|編譯|编译|實習記者)\s*([\p{Han}]{2,4})",
+        &[
+            "鉅亨網",
+            "钜亨网",
+            "MoneyDJ新聞",
+            "財訊快報",
+            "工商時報",
+            "經濟日報",
+            "中時新聞網",
+        ],
     )
 });
-static UDN: LazyLock<Regex> = LazyLock::new(|| {
+static UDN: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"(經濟日報|聯合報|工商時報|自由時報|中央社)\s*[/／]\s*(?:記者|編譯|编译)?\s*([\p{Han}]{2,4})",
+        &["/", "／"],
     )
 });
-static WIRE_DOT: LazyLock<Regex> = LazyLock::new(|| {
+static WIRE_DOT: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"(?:^|\s)(Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo)\s*[•·|\-–]",
+        &["•", "·", "|", "-", "–"],
     )
 });
-static BY: LazyLock<Regex> = LazyLock::new(|| {
+static BY: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"(?:^|\s)[Bb]y\s+([A-Z][a-zA-Z'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'\-]+){1,2}(?:\s+and\s+[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+){1,2})?)",
+        &["By", "by"],
     )
 });
 

@@ -2,9 +2,10 @@
 //! Rendered with minijinja from `templates/`; the defaults are compiled in, and a `templates/`
 //! folder next to the config overrides any of them.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -15,7 +16,7 @@ use url::Url;
 
 use crate::config::{Config, FeedConfig};
 use crate::publish::{OutputDir, PublishError};
-use crate::store::{Published, Store, StoreError};
+use crate::store::{FeedHealth, Published, Store, StoreError};
 use crate::write::{GENERATOR, STYLESHEET};
 
 /// The templates, by the name of the file each writes.
@@ -56,27 +57,6 @@ struct SiteView {
     title: String,
     language: String,
     generator: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct FeedView {
-    id: String,
-    title: String,
-    language: String,
-    source_url: String,
-    source_host: String,
-    /// Relative, so the folder works under any sub-path.
-    rss: String,
-    atom: String,
-    json: String,
-    /// Absolute, for readers importing the OPML.
-    rss_url: String,
-    item_count: usize,
-    last_change: Option<String>,
-    last_change_iso: Option<String>,
-    latest: Vec<LatestView>,
-    health: HealthView,
-    chart: Chart,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,9 +107,12 @@ fn iso_day<S: serde::Serializer>(day: &NaiveDate, serializer: S) -> Result<S::Ok
 }
 
 /// Render and publish the site files. Unchanged files are left alone, like the feeds.
+///
+/// The store is locked only between template reads: each feed's headlines and chart are read
+/// when a template asks for them, so no run holds every feed's view at once.
 pub fn publish_site(
     config: &Config,
-    store: &Store,
+    store: &Arc<Mutex<Store>>,
     output: &OutputDir,
     now: DateTime<Utc>,
 ) -> Result<(), SiteError> {
@@ -147,25 +130,38 @@ pub fn publish_site(
         .iter()
         .map(|t| crate::build::ticker_feed_config(config, t))
         .collect();
-    let feeds = config
+    let feeds: Vec<ShownFeed> = config
         .feeds
         .iter()
         .filter(|feed| feed.publish)
         .chain(&tickers)
-        .map(|feed| feed_view(feed, &config.site.base_url, store, now))
-        .collect::<Result<Vec<_>, _>>()?;
-    let feeds = Arc::new(FeedViews(feeds));
-    // The files are a function of the templates and what they are given: the same inputs as
-    // last time, with the files still there, need no rendering (and no upload to the host).
-    let key = rendered_from(&sources, &site, &feeds.0);
-    if let Some(published) = store.site_published()?
-        && published.key == key
+        .map(ShownFeed::of)
+        .collect();
+    let base = config.site.base_url.clone();
+    let (healths, last) = {
+        let store = lock(store);
+        (store.healths()?, store.site_published()?)
+    };
+    // The views are a function of these inputs and the stored items, and the store forgets
+    // `inputs` whenever an item changes: the same inputs, with the files still there at the
+    // sizes written, need no rendering, no reading of items and no upload to the host.
+    let inputs = view_inputs(&sources, &site, &base, &feeds, &healths, now);
+    if let Some((published, Some(last_inputs))) = &last
+        && *last_inputs == inputs
         && published.sizes.len() == DEFAULTS.len()
         && output.has_sizes(DEFAULTS.iter().map(|(name, _)| *name), &published.sizes)
     {
         return Ok(());
     }
-    store.record_site(None)?;
+    lock(store).record_site(None)?;
+    let views = Arc::new(Views {
+        feeds,
+        healths,
+        store: store.clone(),
+        base,
+        now,
+        failure: Mutex::new(None),
+    });
     let mut sizes = Vec::with_capacity(DEFAULTS.len());
     for (name, _) in DEFAULTS {
         let template = env
@@ -176,7 +172,7 @@ pub fn publish_site(
             })?;
         let context = context! {
             site => Value::from(Serde(&site)),
-            feeds => Value::from_dyn_object(feeds.clone()),
+            feeds => Value::from_object(FeedViews(views.clone())),
         };
         // Rendered straight into the file: an index of thousands of feeds is megabytes.
         let mut failure = None;
@@ -191,6 +187,10 @@ pub fn publish_site(
                 }
             }
         });
+        if let Some(e) = views.failure.lock().expect("site failure").take() {
+            // A file rendered without some feed's items is not published as complete.
+            return Err(SiteError::State(e));
+        }
         if let Some(source) = failure {
             return Err(SiteError::Template {
                 name: name.to_string(),
@@ -199,16 +199,29 @@ pub fn publish_site(
         }
         sizes.push(published?.1);
     }
-    store.record_site(Some(&Published {
-        key,
-        items: feeds.0.len(),
+    let published = Published {
+        key: inputs.clone(),
+        items: views.feeds.len(),
         sizes,
-    }))?;
+    };
+    lock(store).record_site(Some((&published, &inputs)))?;
     Ok(())
 }
 
-/// A fingerprint of everything the site files are rendered from.
-fn rendered_from(sources: &[String], site: &SiteView, feeds: &[FeedView]) -> String {
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().expect("store lock")
+}
+
+/// A fingerprint of what the views are computed from besides the items: templates, config,
+/// each feed's health as shown, and the days the charts cover.
+fn view_inputs(
+    sources: &[String],
+    site: &SiteView,
+    base: &Url,
+    feeds: &[ShownFeed],
+    healths: &HashMap<String, FeedHealth>,
+    now: DateTime<Utc>,
+) -> String {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
@@ -216,9 +229,41 @@ fn rendered_from(sources: &[String], site: &SiteView, feeds: &[FeedView]) -> Str
         hash.update(source.as_bytes());
         hash.update([0]);
     }
-    // Streamed into the hash: for thousands of feeds the text would be megabytes.
-    let _ = serde_json::to_writer(HashWriter(&mut hash), &(site, feeds));
+    let _ = serde_json::to_writer(HashWriter(&mut hash), site);
+    hash.update(base.as_str());
+    for feed in feeds {
+        let health = healths.get(&feed.id);
+        let ok = health.is_some_and(is_ok);
+        let shown = (
+            feed,
+            chart_first_day(now, feed.timezone),
+            ok,
+            health.map(|h| {
+                (
+                    h.consecutive_failures,
+                    h.last_success.filter(|_| !ok),
+                    &h.last_error,
+                    h.last_error_at,
+                    h.changed_at,
+                    h.last_count,
+                )
+            }),
+        );
+        hash.update(format!("{shown:?}\n"));
+    }
     crate::build::hex(&hash.finalize())
+}
+
+/// A feed is shown as healthy once it has succeeded and not failed since.
+fn is_ok(health: &FeedHealth) -> bool {
+    health.consecutive_failures == 0 && health.last_success.is_some()
+}
+
+/// The first local day of the chart, which ends today.
+fn chart_first_day(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    (now - Duration::days(CHART_DAYS - 1))
+        .with_timezone(&tz)
+        .date_naive()
 }
 
 /// A writer that remembers the last byte written through it.
@@ -254,10 +299,68 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// The feeds as templates see them, each turned into template values only while the template
-/// reads it: a site of thousands of feeds is not copied whole into another form.
+/// What the index shows of a feed besides its items and health.
 #[derive(Debug)]
-struct FeedViews(Vec<FeedView>);
+struct ShownFeed {
+    id: String,
+    title: String,
+    language: String,
+    source_url: Url,
+    timezone: Tz,
+    max_items: usize,
+}
+
+impl ShownFeed {
+    fn of(feed: &FeedConfig) -> ShownFeed {
+        ShownFeed {
+            id: feed.id.clone(),
+            title: feed
+                .title
+                .clone()
+                .unwrap_or_else(|| feed.url.host_str().unwrap_or("feed").to_string()),
+            language: feed.language.clone(),
+            source_url: feed.url.clone(),
+            timezone: feed.timezone,
+            max_items: feed.max_items,
+        }
+    }
+}
+
+/// Everything the feed views are made from. A store error met while a template reads is kept
+/// here (a template can't be handed one) and fails the site after that template.
+struct Views {
+    feeds: Vec<ShownFeed>,
+    healths: HashMap<String, FeedHealth>,
+    store: Arc<Mutex<Store>>,
+    base: Url,
+    now: DateTime<Utc>,
+    failure: Mutex<Option<StoreError>>,
+}
+
+impl std::fmt::Debug for Views {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Views")
+            .field("feeds", &self.feeds.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Views {
+    /// A value read from the store, or undefined with the error kept.
+    fn read<T: Serialize>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Value {
+        match read(&lock(&self.store)) {
+            Ok(value) => Value::from(Serde(&value)),
+            Err(e) => {
+                self.failure.lock().expect("site failure").get_or_insert(e);
+                Value::UNDEFINED
+            }
+        }
+    }
+}
+
+/// The feeds, in config order, as a sequence for the templates.
+#[derive(Debug)]
+struct FeedViews(Arc<Views>);
 
 impl Object for FeedViews {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -265,13 +368,123 @@ impl Object for FeedViews {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.0
-            .get(key.as_usize()?)
-            .map(|feed| Value::from(Serde(feed)))
+        let index = key.as_usize().filter(|&i| i < self.0.feeds.len())?;
+        Some(Value::from_object(FeedView {
+            views: self.0.clone(),
+            index,
+            latest: OnceLock::new(),
+            chart: OnceLock::new(),
+            item_count: OnceLock::new(),
+        }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.0.len())
+        Enumerator::Seq(self.0.feeds.len())
+    }
+}
+
+/// One feed as the templates see it. Its headlines, chart and count are read from the store
+/// the first time a template asks for them (the OPML never does) and dropped with the view.
+#[derive(Debug)]
+struct FeedView {
+    views: Arc<Views>,
+    index: usize,
+    latest: OnceLock<Value>,
+    chart: OnceLock<Value>,
+    item_count: OnceLock<Value>,
+}
+
+const FEED_VIEW_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "language",
+    "source_url",
+    "source_host",
+    "rss",
+    "atom",
+    "json",
+    "rss_url",
+    "item_count",
+    "last_change",
+    "last_change_iso",
+    "latest",
+    "health",
+    "chart",
+];
+
+impl Object for FeedView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let views = &self.views;
+        let feed = &views.feeds[self.index];
+        let tz = feed.timezone;
+        let unknown = FeedHealth::default();
+        let health = views.healths.get(&feed.id).unwrap_or(&unknown);
+        let value = match key.as_str()? {
+            "id" => Value::from(feed.id.as_str()),
+            "title" => Value::from(feed.title.as_str()),
+            "language" => Value::from(feed.language.as_str()),
+            "source_url" => Value::from(feed.source_url.as_str()),
+            "source_host" => Value::from(feed.source_url.host_str().unwrap_or("local file")),
+            "rss" => Value::from(format!("{}.xml", feed.id)),
+            "atom" => Value::from(format!("{}.atom", feed.id)),
+            "json" => Value::from(format!("{}.json", feed.id)),
+            // Absolute, for readers importing the OPML; the others are relative, so the folder
+            // works under any sub-path.
+            "rss_url" => Value::from(
+                views
+                    .base
+                    .join(&format!("{}.xml", feed.id))
+                    .map(|u| u.to_string())
+                    .unwrap_or_default(),
+            ),
+            "last_change" => {
+                Value::from(health.changed_at.and_then(|at| local(at, tz)).map(|l| l.0))
+            }
+            "last_change_iso" => {
+                Value::from(health.changed_at.and_then(|at| local(at, tz)).map(|l| l.1))
+            }
+            "health" => Value::from(Serde(health_view(health, tz))),
+            // Merged and ticker feeds keep no items of their own; their last build counted them.
+            "item_count" => self
+                .item_count
+                .get_or_init(|| {
+                    views.read(|store| {
+                        Ok(store
+                            .count(&feed.id)?
+                            .max(health.last_count.unwrap_or(0) as usize)
+                            .min(feed.max_items))
+                    })
+                })
+                .clone(),
+            "latest" => self
+                .latest
+                .get_or_init(|| views.read(|store| latest(store, feed)))
+                .clone(),
+            "chart" => self
+                .chart
+                .get_or_init(|| {
+                    let first_day = chart_first_day(views.now, tz);
+                    views.read(|store| {
+                        let since = crate::dates::local_to_instant(
+                            first_day.and_time(chrono::NaiveTime::MIN),
+                            tz,
+                        );
+                        let dates = store.dates_since(&feed.id, since.timestamp())?;
+                        Ok(chart(&dates, first_day, tz))
+                    })
+                })
+                .clone(),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(FEED_VIEW_KEYS)
     }
 }
 
@@ -320,19 +533,13 @@ fn local(at: i64, tz: Tz) -> Option<(String, String)> {
     Some((at.format("%Y-%m-%d %H:%M").to_string(), at.to_rfc3339()))
 }
 
-fn feed_view(
-    feed: &FeedConfig,
-    base: &Url,
-    store: &Store,
-    now: DateTime<Utc>,
-) -> Result<FeedView, SiteError> {
-    let tz = feed.timezone;
-    let health = store.health(&feed.id)?;
-    let latest = store
+/// The feed's newest headlines, as the index lists them.
+fn latest(store: &Store, feed: &ShownFeed) -> Result<Vec<LatestView>, StoreError> {
+    Ok(store
         .recent(&feed.id, LATEST)?
         .into_iter()
         .map(|item| {
-            let (time, iso) = local(item.date(), tz).unwrap_or_default();
+            let (time, iso) = local(item.date(), feed.timezone).unwrap_or_default();
             LatestView {
                 link: item.link.clone().unwrap_or_default(),
                 title: item.title,
@@ -340,55 +547,25 @@ fn feed_view(
                 iso,
             }
         })
-        .collect();
-    let since = now - Duration::days(CHART_DAYS - 1);
-    let first_day = since.with_timezone(&tz).date_naive();
-    let dates = store.dates_since(
-        &feed.id,
-        crate::dates::local_to_instant(first_day.and_time(chrono::NaiveTime::MIN), tz).timestamp(),
-    )?;
-    let last_change = health.changed_at.and_then(|at| local(at, tz));
-    let ok = health.consecutive_failures == 0 && health.last_success.is_some();
+        .collect())
+}
+
+fn health_view(health: &FeedHealth, tz: Tz) -> HealthView {
+    let ok = is_ok(health);
     let last_success = health
         .last_success
         .filter(|_| !ok)
         .and_then(|at| local(at, tz));
     let last_error_at = health.last_error_at.and_then(|at| local(at, tz));
-    Ok(FeedView {
-        id: feed.id.clone(),
-        title: feed
-            .title
-            .clone()
-            .unwrap_or_else(|| feed.url.host_str().unwrap_or("feed").to_string()),
-        language: feed.language.clone(),
-        source_url: feed.url.to_string(),
-        source_host: feed.url.host_str().unwrap_or("local file").to_string(),
-        rss: format!("{}.xml", feed.id),
-        atom: format!("{}.atom", feed.id),
-        json: format!("{}.json", feed.id),
-        rss_url: base
-            .join(&format!("{}.xml", feed.id))
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        // Merged and ticker feeds keep no items of their own; their last build counted them.
-        item_count: store
-            .count(&feed.id)?
-            .max(health.last_count.unwrap_or(0) as usize)
-            .min(feed.max_items),
-        last_change_iso: last_change.as_ref().map(|(_, iso)| iso.clone()),
-        last_change: last_change.map(|(shown, _)| shown),
-        latest,
-        health: HealthView {
-            ok,
-            failures: health.consecutive_failures,
-            last_success_iso: last_success.as_ref().map(|(_, iso)| iso.clone()),
-            last_success: last_success.map(|(shown, _)| shown),
-            last_error: health.last_error,
-            last_error_at_iso: last_error_at.as_ref().map(|(_, iso)| iso.clone()),
-            last_error_at: last_error_at.map(|(shown, _)| shown),
-        },
-        chart: chart(&dates, first_day, tz),
-    })
+    HealthView {
+        ok,
+        failures: health.consecutive_failures,
+        last_success_iso: last_success.as_ref().map(|(_, iso)| iso.clone()),
+        last_success: last_success.map(|(shown, _)| shown),
+        last_error: health.last_error.clone(),
+        last_error_at_iso: last_error_at.as_ref().map(|(_, iso)| iso.clone()),
+        last_error_at: last_error_at.map(|(shown, _)| shown),
+    }
 }
 
 /// Bars of items per local day, oldest left, scaled to the busiest day.

@@ -4,6 +4,7 @@
 //!
 //! Instants are stored as Unix seconds; the feed's zone is applied when items are published.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -66,7 +67,20 @@ const MIGRATIONS: &[&str] = &[
         files INTEGER NOT NULL,
         sizes TEXT NOT NULL
     );",
+    // 7: when the file was last checked whole, and what the site's views were computed from;
+    // items_recent serves every query items_by_date did, and each index costs every insert.
+    "CREATE TABLE checks (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at INTEGER NOT NULL
+    );
+    ALTER TABLE site ADD COLUMN inputs TEXT;
+    DROP INDEX items_by_date;",
 ];
+
+/// A whole-file check reads every page, so its cost grows with the history kept; once a day
+/// finds a damaged file as surely as every run does for a cron job, and corruption met in
+/// between makes the next run check.
+const CHECK_EVERY_SECONDS: i64 = 24 * 60 * 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -171,9 +185,21 @@ pub struct Published {
     pub sizes: Vec<u64>,
 }
 
+/// The state file. Writes are grouped in one open transaction, committed by `commit` before
+/// anything is published from them and when the store is dropped: a run's bookkeeping costs one
+/// commit per changed feed instead of several per feed. What a kill loses is bookkeeping only
+/// (a no-change run's success time, what the files were rendered from: re-rendered next run).
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.commit() {
+            tracing::warn!("{e}");
+        }
+    }
 }
 
 /// How a store was opened: fine, or a corrupt file was moved aside first.
@@ -241,13 +267,25 @@ impl Store {
         // Every statement a run uses stays prepared (the default keeps 16).
         conn.set_prepared_statement_cache_capacity(64);
         // Anything the database itself says about its health means the file cannot be trusted.
-        let health: Result<String, rusqlite::Error> =
-            conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
-        match health {
-            Ok(ok) if ok == "ok" => {}
-            Ok(problem) => return Err(CheckFailure::Corrupt(problem)),
-            Err(e) if is_corruption(&e) => return Err(CheckFailure::Corrupt(e.to_string())),
-            Err(e) => return Err(sqlite(e)),
+        let now = chrono::Utc::now().timestamp();
+        let check_due =
+            match conn.query_row("SELECT checked_at FROM checks WHERE id = 1", [], |row| {
+                row.get::<_, i64>(0)
+            }) {
+                Ok(at) => !(0..CHECK_EVERY_SECONDS).contains(&(now - at)),
+                Err(e) if is_corruption(&e) => return Err(CheckFailure::Corrupt(e.to_string())),
+                // Never checked, or a file from before checks were recorded.
+                Err(_) => true,
+            };
+        if check_due {
+            let health: Result<String, rusqlite::Error> =
+                conn.query_row("PRAGMA quick_check", [], |row| row.get(0));
+            match health {
+                Ok(ok) if ok == "ok" => {}
+                Ok(problem) => return Err(CheckFailure::Corrupt(problem)),
+                Err(e) if is_corruption(&e) => return Err(CheckFailure::Corrupt(e.to_string())),
+                Err(e) => return Err(sqlite(e)),
+            }
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(sqlite)?;
@@ -260,14 +298,58 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.migrate().map_err(CheckFailure::Fatal)?;
+        if check_due {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO checks (id, checked_at) VALUES (1, ?1)
+                     ON CONFLICT (id) DO UPDATE SET checked_at = ?1",
+                    [now],
+                )
+                .map_err(sqlite)?;
+        }
         Ok(store)
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
+        if is_corruption(&source) {
+            // The next run checks the whole file (and moves it aside if it is damaged).
+            let _ = self.conn.execute("DELETE FROM checks", []);
+            let _ = self.commit();
+        }
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
         }
+    }
+
+    /// Start the open transaction that writes are grouped in, if none is open.
+    fn write(&self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Make the writes so far durable: before publishing anything rendered from them.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Items changed: the site's views must be computed again.
+    fn items_changed(&self) -> Result<(), StoreError> {
+        self.cached("UPDATE site SET inputs = NULL")?
+            .execute([])
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -318,6 +400,7 @@ impl Store {
     }
 
     pub fn save_validators(&self, url: &str, validators: &Validators) -> Result<(), StoreError> {
+        self.write()?;
         self.cached(
             "INSERT INTO pages (url, etag, last_modified) VALUES (?1, ?2, ?3)
                  ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3",
@@ -342,12 +425,17 @@ impl Store {
         items: &[SeenItem],
         now: i64,
     ) -> Result<usize, StoreError> {
+        self.write()?;
+        if !items.is_empty() {
+            self.items_changed()?;
+        }
         let path = self.path.clone();
         let sqlite = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sqlite)?;
+        // A savepoint inside the open transaction: a feed's items go in whole or not at all.
+        let tx = self.conn.savepoint().map_err(sqlite)?;
         let mut new = 0;
         {
             let mut insert = tx
@@ -427,6 +515,8 @@ impl Store {
         item_id: &str,
         published: i64,
     ) -> Result<(), StoreError> {
+        self.write()?;
+        self.items_changed()?;
         self.cached("UPDATE items SET published = ?3 WHERE feed_id = ?1 AND item_id = ?2")?
             .execute(params![feed_id, item_id, published])
             .map(drop)
@@ -450,6 +540,7 @@ impl Store {
     }
 
     pub fn save_article(&self, url: &str, article: &Article, now: i64) -> Result<(), StoreError> {
+        self.write()?;
         self.cached(
             "INSERT INTO articles (url, fetched_at, summary, author, image, published, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -522,32 +613,24 @@ impl Store {
                         published_sizes
                  FROM feeds WHERE feed_id = ?1",
         )?
-        .query_row([feed_id], |row| {
-            let key: Option<String> = row.get(7)?;
-            let items: Option<i64> = row.get(8)?;
-            let sizes: Option<String> = row.get(9)?;
-            let published = match (key, items, sizes) {
-                (Some(key), Some(items), Some(sizes)) => Some(Published {
-                    key,
-                    items: items as usize,
-                    sizes: split_sizes(&sizes),
-                }),
-                _ => None,
-            };
-            Ok(FeedHealth {
-                content_hash: row.get(0)?,
-                changed_at: row.get(1)?,
-                last_success: row.get(2)?,
-                last_error: row.get(3)?,
-                last_error_at: row.get(4)?,
-                consecutive_failures: row.get(5)?,
-                last_count: row.get(6)?,
-                published,
-            })
-        })
+        .query_row([feed_id], feed_health)
         .optional()
         .map(Option::unwrap_or_default)
         .map_err(|e| self.err(e))
+    }
+
+    /// Every feed's health by feed id, in one query (the site shows them all).
+    pub fn healths(&self) -> Result<HashMap<String, FeedHealth>, StoreError> {
+        let mut query = self.cached(
+            "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
+                        consecutive_failures, last_count, published_key, published_items,
+                        published_sizes, feed_id
+                 FROM feeds",
+        )?;
+        let rows = query
+            .query_map([], |row| Ok((row.get::<_, String>(10)?, feed_health(row)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// A successful build: its content fingerprint, when that content last changed, and how many
@@ -560,6 +643,7 @@ impl Store {
         changed_at: i64,
         count: Option<usize>,
     ) -> Result<(), StoreError> {
+        self.write()?;
         self.cached("INSERT INTO feeds (feed_id, content_hash, changed_at, last_success, consecutive_failures, last_count)
                  VALUES (?1, ?2, ?3, ?4, 0, ?5)
                  ON CONFLICT (feed_id) DO UPDATE SET content_hash = ?2, changed_at = ?3,
@@ -577,6 +661,7 @@ impl Store {
         feed_id: &str,
         published: Option<&Published>,
     ) -> Result<(), StoreError> {
+        self.write()?;
         let sizes = published.map(|p| join_sizes(&p.sizes));
         self.cached(
             "UPDATE feeds SET published_key = ?2, published_items = ?3, published_sizes = ?4
@@ -592,33 +677,43 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    /// What the site files were last rendered from, if they were rendered whole.
-    pub fn site_published(&self) -> Result<Option<Published>, StoreError> {
-        self.cached("SELECT key, files, sizes FROM site WHERE id = 1")?
+    /// What the site files were last rendered from, if they were rendered whole, and the
+    /// fingerprint of the inputs their views were computed from (gone once items changed).
+    pub fn site_published(&self) -> Result<Option<(Published, Option<String>)>, StoreError> {
+        self.cached("SELECT key, files, sizes, inputs FROM site WHERE id = 1")?
             .query_row([], |row| {
                 let sizes: String = row.get(2)?;
-                Ok(Published {
-                    key: row.get(0)?,
-                    items: row.get::<_, i64>(1)? as usize,
-                    sizes: split_sizes(&sizes),
-                })
+                Ok((
+                    Published {
+                        key: row.get(0)?,
+                        items: row.get::<_, i64>(1)? as usize,
+                        sizes: split_sizes(&sizes),
+                    },
+                    row.get(3)?,
+                ))
             })
             .optional()
             .map_err(|e| self.err(e))
     }
 
-    /// Record what the site files were rendered from; `None` while they are being written.
-    pub fn record_site(&self, published: Option<&Published>) -> Result<(), StoreError> {
+    /// Record what the site files were rendered from and the inputs of their views; `None`
+    /// while they are being written (committed before the first byte is).
+    pub fn record_site(&self, published: Option<(&Published, &str)>) -> Result<(), StoreError> {
+        self.write()?;
         let result = match published {
-            None => self.cached("DELETE FROM site")?.execute([]),
-            Some(p) => self
+            None => self
+                .cached("DELETE FROM site")?
+                .execute([])
+                .and_then(|_| self.conn.execute_batch("COMMIT")),
+            Some((p, inputs)) => self
                 .cached(
-                    "INSERT INTO site (id, key, files, sizes) VALUES (1, ?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET key = ?1, files = ?2, sizes = ?3",
+                    "INSERT INTO site (id, key, files, sizes, inputs) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET key = ?1, files = ?2, sizes = ?3, inputs = ?4",
                 )?
-                .execute(params![p.key, p.items as i64, join_sizes(&p.sizes)]),
+                .execute(params![p.key, p.items as i64, join_sizes(&p.sizes), inputs])
+                .map(drop),
         };
-        result.map(drop).map_err(|e| self.err(e))
+        result.map_err(|e| self.err(e))
     }
 
     /// A statement prepared once per connection: most run once per feed per run.
@@ -627,6 +722,7 @@ impl Store {
     }
 
     pub fn record_failure(&self, feed_id: &str, now: i64, error: &str) -> Result<(), StoreError> {
+        self.write()?;
         self.cached(
             "INSERT INTO feeds (feed_id, last_error, last_error_at, consecutive_failures)
                  VALUES (?1, ?2, ?3, 1)
@@ -637,6 +733,33 @@ impl Store {
         .map(drop)
         .map_err(|e| self.err(e))
     }
+}
+
+/// A feed's health from the columns `content_hash, changed_at, last_success, last_error,
+/// last_error_at, consecutive_failures, last_count, published_key, published_items,
+/// published_sizes`.
+fn feed_health(row: &rusqlite::Row) -> rusqlite::Result<FeedHealth> {
+    let key: Option<String> = row.get(7)?;
+    let items: Option<i64> = row.get(8)?;
+    let sizes: Option<String> = row.get(9)?;
+    let published = match (key, items, sizes) {
+        (Some(key), Some(items), Some(sizes)) => Some(Published {
+            key,
+            items: items as usize,
+            sizes: split_sizes(&sizes),
+        }),
+        _ => None,
+    };
+    Ok(FeedHealth {
+        content_hash: row.get(0)?,
+        changed_at: row.get(1)?,
+        last_success: row.get(2)?,
+        last_error: row.get(3)?,
+        last_error_at: row.get(4)?,
+        consecutive_failures: row.get(5)?,
+        last_count: row.get(6)?,
+        published,
+    })
 }
 
 /// An item from the columns `item_id, title, link, published, first_seen, author, source_name,
@@ -772,6 +895,47 @@ mod tests {
                 .starts_with(b"this is not a database")
         );
         assert!(!store.has_items("f").unwrap());
+    }
+
+    #[test]
+    fn the_whole_file_is_checked_once_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let checked_at = |path: &Path| -> i64 {
+            Connection::open(path)
+                .unwrap()
+                .query_row("SELECT checked_at FROM checks", [], |row| row.get(0))
+                .unwrap()
+        };
+        let set_checked_at = |path: &Path, at: i64| {
+            Connection::open(path)
+                .unwrap()
+                .execute("UPDATE checks SET checked_at = ?1", [at])
+                .unwrap();
+        };
+        drop(Store::open(&path).unwrap());
+        let now = chrono::Utc::now().timestamp();
+        assert!(
+            (now - checked_at(&path)).abs() < 60,
+            "a new file is checked"
+        );
+
+        set_checked_at(&path, now - 3600);
+        drop(Store::open(&path).unwrap());
+        assert_eq!(
+            checked_at(&path),
+            now - 3600,
+            "checked again within the day"
+        );
+
+        set_checked_at(&path, now - CHECK_EVERY_SECONDS - 1);
+        drop(Store::open(&path).unwrap());
+        assert!((now - checked_at(&path)).abs() < 60, "a day later, checked");
+
+        // A clock set back must not put the next check off for ever.
+        set_checked_at(&path, now + 10 * CHECK_EVERY_SECONDS);
+        drop(Store::open(&path).unwrap());
+        assert!((now - checked_at(&path)).abs() < 60, "a check dated ahead");
     }
 
     #[test]

@@ -836,3 +836,58 @@ fn a_run_with_nothing_new_still_repairs_files_and_follows_config_edits() {
         "the page itself was not re-read"
     );
 }
+
+#[test]
+fn the_index_follows_items_the_feed_filters_out_and_the_days_its_chart_covers() {
+    // Headlines the filter drops leave the feed's files as they were, but the index counts
+    // and lists every item stored: a run that stores one must still update the index.
+    let site = Site::new("exclude = [\"停牌\"]");
+    let mut route = Route::page("text/html", ten_items());
+    route.etag = Some("\"v1\"".into());
+    site.server.route("/list", route);
+    assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
+    let atom = std::fs::read(site.out("news.atom")).unwrap();
+    let first = std::fs::read_to_string(site.out("index.html")).unwrap();
+    assert!(first.contains("2025-08-28: 10"), "{first}");
+
+    // Ten on the page as before (the oldest gone, still stored and shown in the feed).
+    let with_halt = String::from_utf8(ten_items()).unwrap().replacen(
+        "<a href=\"/news/10\">生技股法說會後股價分歧</a>",
+        "<a href=\"/news/11\">某生技股今日停牌</a>",
+        1,
+    );
+    let mut route = Route::page("text/html", with_halt.into_bytes());
+    route.etag = Some("\"v2\"".into());
+    site.server.route("/list", route);
+    let output = site.build("2025-08-28T16:30:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(site.out("news.atom")).unwrap(),
+        atom,
+        "the filtered headline changed the feed"
+    );
+    let second = std::fs::read_to_string(site.out("index.html")).unwrap();
+    assert!(
+        second.contains("2025-08-28: 11"),
+        "the index missed a stored item: {second}"
+    );
+
+    // Nothing new (304), the same day: the index is left alone.
+    let modified = std::fs::metadata(site.out("index.html"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert!(site.build("2025-08-28T16:40:00+08:00").status.success());
+    assert_eq!(
+        std::fs::metadata(site.out("index.html"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+
+    // Nothing new, a month later: the chart's days moved on, and with them the index.
+    assert!(site.build("2025-09-30T09:00:00+08:00").status.success());
+    let later = std::fs::read_to_string(site.out("index.html")).unwrap();
+    assert!(!later.contains("2025-08-28:"), "the chart kept last month");
+}
