@@ -461,10 +461,9 @@ fn finish(
             _ => now,
         };
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
-        // Until the files below are written, what they were rendered from is unknown; the items
-        // they show are stored for good before any subscriber can see them.
+        // Until the files below are written, what they were rendered from is unknown.
         store.record_published(&feed.id, None)?;
-        store.commit()?;
+        store.commit_if_due()?;
         changed_at
     };
     let updated = feed
