@@ -370,7 +370,15 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
     }
     let entries = {
         let store = run.store.lock().expect("store lock");
-        let stored = store.recent(&feed.id, feed.max_items.max(RECENT_FOR_FILTERS))?;
+        // A filter may drop some of the newest items, so it looks further back; without one the
+        // newest `max_items` are the feed (history grows with every run, and reading 500 items
+        // to show 100 was most of the reading).
+        let wanted = if feed.filter.is_empty() {
+            feed.max_items
+        } else {
+            feed.max_items.max(RECENT_FOR_FILTERS)
+        };
+        let stored = store.recent(&feed.id, wanted)?;
         let mut entries = entries_from(&store, &stored, feed)?;
         apply_filter(&mut entries, &feed.filter, run.now);
         entries.truncate(feed.max_items);

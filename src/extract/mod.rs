@@ -30,8 +30,16 @@ const CONTEXT_CHARS: usize = 200;
 
 /// The text of an item element without its headline, shortened.
 pub fn item_context(item_text: &str, title: &str) -> Option<String> {
-    let rest = item_text.replacen(title, " ", 1);
-    let rest: String = text::clean(&rest).chars().take(CONTEXT_CHARS).collect();
+    // The text before and after the headline's first occurrence, as if a space replaced it.
+    let (before, after) = match item_text.find(title) {
+        Some(at) => (&item_text[..at], &item_text[at + title.len()..]),
+        None => (item_text, ""),
+    };
+    let chars = before
+        .chars()
+        .chain(std::iter::once(' '))
+        .chain(after.chars());
+    let rest: String = text::cleaned(chars).take(CONTEXT_CHARS).collect();
     (!rest.is_empty()).then_some(rest)
 }
 
@@ -59,4 +67,32 @@ pub fn dedupe_by_link(items: Vec<Item>) -> Vec<Item> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    #[test]
+    fn item_context_is_the_cleaned_text_around_the_headline() {
+        let long = "記者 王小明\u{3000}報導 ".repeat(40);
+        let cases = [
+            (
+                "  台積電法說會  2025/8/28 15:48 【財訊快報/陳孟朔】",
+                "台積電法說會",
+            ),
+            ("headline only", "headline only"),
+            ("no title here\n\t by X", "missing"),
+            ("\u{200B} 8/28\u{A0}\u{A0}Reuters • By Jane Doe", ""),
+            (long.as_str(), "王小明"),
+        ];
+        for (text, title) in cases {
+            let old: String = text::clean(&text.replacen(title, " ", 1))
+                .chars()
+                .take(CONTEXT_CHARS)
+                .collect();
+            let want = (!old.is_empty()).then_some(old);
+            assert_eq!(item_context(text, title), want, "{text:?} / {title:?}");
+        }
+    }
 }

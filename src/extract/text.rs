@@ -10,22 +10,35 @@ use url::Url;
 /// removed. Entities are already decoded by the HTML parser.
 pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in text.chars() {
-        if !is_xml_char(c) || is_invisible(c) {
-            continue;
-        }
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(c);
-    }
+    out.extend(cleaned(text.chars()));
     out
+}
+
+/// The characters `clean` keeps, as they come: a caller that wants only the start of a long
+/// text stops early instead of cleaning all of it.
+pub fn cleaned(chars: impl Iterator<Item = char>) -> impl Iterator<Item = char> {
+    let mut started = false;
+    let mut pending_space = false;
+    let mut held = None;
+    let mut chars = chars.filter(|&c| is_xml_char(c) && !is_invisible(c));
+    std::iter::from_fn(move || {
+        if let Some(c) = held.take() {
+            return Some(c);
+        }
+        for c in chars.by_ref() {
+            if c.is_whitespace() {
+                pending_space = started;
+                continue;
+            }
+            started = true;
+            if std::mem::take(&mut pending_space) {
+                held = Some(c);
+                return Some(' ');
+            }
+            return Some(c);
+        }
+        None
+    })
 }
 
 /// Characters allowed in an XML 1.0 document.
