@@ -10,7 +10,26 @@ use url::Url;
 /// removed. Entities are already decoded by the HTML parser.
 pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    out.extend(cleaned(text.chars()));
+    let mut pending_space = false;
+    // Runs of characters kept as they are (most of a CJK headline) are copied whole.
+    let mut run_from = 0;
+    for (at, c) in text.char_indices() {
+        let dropped = !is_xml_char(c) || is_invisible(c);
+        let space = !dropped && c.is_whitespace();
+        if !dropped && !space {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            continue;
+        }
+        out.push_str(&text[run_from..at]);
+        run_from = at + c.len_utf8();
+        if space {
+            pending_space = !out.is_empty();
+        }
+    }
+    out.push_str(&text[run_from..]);
     out
 }
 
@@ -68,6 +87,15 @@ pub fn escape_markup(text: &str) -> String {
 
 /// Remove what XML 1.0 forbids, keeping everything else as it is.
 pub fn xml_safe(text: &str) -> String {
+    // Nearly every text is safe already (titles were cleaned): copy it whole. The only
+    // characters a Rust string can hold that XML 1.0 forbids are C0 controls other than tab,
+    // newline and carriage return, and U+FFFE / U+FFFF.
+    let forbidden_control = text
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !forbidden_control && !text.contains(['\u{FFFE}', '\u{FFFF}']) {
+        return text.to_owned();
+    }
     text.chars().filter(|&c| is_xml_char(c)).collect()
 }
 
@@ -343,12 +371,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clean_and_cleaned_agree() {
+        for text in [
+            "  台積電\u{3000}法說會\n\t前夕  ",
+            "A\u{8}B\u{B}C\u{FFFE}D\u{200B}E",
+            "a \u{200B}b",
+            "\u{200B} lead and trail \u{A0}",
+            "x\u{1}\u{1}  \u{FEFF} y",
+            "",
+            "   ",
+        ] {
+            let streamed: String = cleaned(text.chars()).collect();
+            assert_eq!(clean(text), streamed, "{text:?}");
+        }
+    }
+
+    #[test]
     fn clean_collapses_every_space_and_drops_forbidden_characters() {
         assert_eq!(
             clean("  台積電\u{3000}法說會\n\t前夕  "),
             "台積電 法說會 前夕"
         );
         assert_eq!(clean("A\u{8}B\u{B}C\u{FFFE}D\u{200B}E"), "ABCDE");
+        for text in [
+            "台積電法說會\t前夕\n外資\r連三買",
+            "A\u{1}B\u{1F}C",
+            "x\u{FFFE}y\u{FFFF}z\u{FFFD}",
+            "\u{10FFFF}\u{E000}\u{D7FF}",
+            "",
+        ] {
+            let filtered: String = text.chars().filter(|&c| is_xml_char(c)).collect();
+            assert_eq!(xml_safe(text), filtered, "{text:?}");
+        }
         assert_eq!(clean("Fed&nbsp;\u{A0}holds"), "Fed&nbsp; holds");
     }
 

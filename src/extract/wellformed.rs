@@ -386,7 +386,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn run(&mut self) -> Result<(), Repair> {
-        if self.bytes.contains(&0) {
+        // memchr's vector search: `[u8]::contains` goes a word at a time.
+        if memchr::memchr(0, self.bytes).is_some() {
             return repair("NUL character");
         }
         self.doctype()?;
