@@ -827,7 +827,7 @@ impl<'a> Scanner<'a> {
         }
         let name = tag.clone();
         self.stack.push(Open {
-            class: class(&tag),
+            class: flags,
             name: tag,
             svg: false,
             start: self.tag_start,
