@@ -14,6 +14,7 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use url::Url;
 
+use crate::build::Fingerprint;
 use crate::config::{Config, FeedConfig};
 use crate::publish::{OutputDir, PublishError};
 use crate::store::{FeedHealth, Published, Store, StoreError};
@@ -222,36 +223,38 @@ fn view_inputs(
     healths: &HashMap<String, FeedHealth>,
     now: DateTime<Utc>,
 ) -> String {
-    use sha2::Digest;
-    let mut hash = sha2::Sha256::new();
-    hash.update(env!("CARGO_PKG_VERSION"));
+    let mut key = Fingerprint::new();
     for source in sources {
-        hash.update(source.as_bytes());
-        hash.update([0]);
+        key.text(source);
     }
-    let _ = serde_json::to_writer(HashWriter(&mut hash), site);
-    hash.update(base.as_str());
+    key.text(&site.title)
+        .text(&site.language)
+        .text(site.generator)
+        .text(base.as_str());
     for feed in feeds {
         let health = healths.get(&feed.id);
         let ok = health.is_some_and(is_ok);
-        let shown = (
-            feed,
-            chart_first_day(now, feed.timezone),
-            ok,
-            health.map(|h| {
-                (
-                    h.consecutive_failures,
-                    h.last_success.filter(|_| !ok),
-                    &h.last_error,
-                    h.last_error_at,
-                    h.changed_at,
-                    h.last_count,
-                )
-            }),
-        );
-        hash.update(format!("{shown:?}\n"));
+        key.text(&feed.id)
+            .text(&feed.title)
+            .text(&feed.language)
+            .text(feed.source_url.as_str())
+            .text(feed.timezone.name())
+            .number(feed.max_items as i64)
+            .text(&chart_first_day(now, feed.timezone).to_string())
+            .number(i64::from(ok));
+        match health {
+            None => key.number(0),
+            Some(h) => key
+                .number(1)
+                .number(h.consecutive_failures)
+                .opt_number(h.last_success.filter(|_| !ok))
+                .opt_text(h.last_error.as_deref())
+                .opt_number(h.last_error_at)
+                .opt_number(h.changed_at)
+                .opt_number(h.last_count),
+        };
     }
-    crate::build::hex(&hash.finalize())
+    key.finish()
 }
 
 /// A feed is shown as healthy once it has succeeded and not failed since.
@@ -283,19 +286,6 @@ impl std::io::Write for LastByte<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
-    }
-}
-
-struct HashWriter<'a>(&'a mut sha2::Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        sha2::Digest::update(self.0, bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
