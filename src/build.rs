@@ -520,7 +520,7 @@ fn finish(
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
         // Until the files below are written, what they were rendered from is unknown.
         store.record_published(&feed.id, None)?;
-        store.commit_if_due()?;
+        store.commit_before_publishing()?;
         changed_at
     };
     let updated = feed

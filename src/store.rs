@@ -190,17 +190,20 @@ pub struct Published {
     pub sizes: Vec<u64>,
 }
 
-/// The state file. Writes are grouped in one open transaction, committed every
-/// `GROUP_COMMIT` while feeds finish, before the site is written and when the store is
-/// dropped: a run costs a few commits instead of five per feed (measured: commits were 5 % of
-/// a cold build's CPU at one per feed). A kill loses at most that much bookkeeping, never a
-/// published item: the next run reads the page again (its validators went with it), and a feed
-/// with no stored items is seeded from its published Atom file.
+/// The state file. Writes are grouped in one open transaction. It is committed before a feed's
+/// files are published when that feed brought items new to the store (so no item a reader has
+/// seen can be missing from the state), otherwise every `GROUP_COMMIT` while feeds finish,
+/// before the site is written and when the store is dropped: a run of mostly unchanged feeds
+/// costs a few commits instead of five per feed. A kill loses at most that window's
+/// bookkeeping (success times, validators, what files were rendered from), which the next run
+/// redoes by reading those pages again.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     /// When the open transaction began.
     opened_at: Cell<Option<Instant>>,
+    /// The open transaction holds items the store did not have before.
+    holds_new_items: Cell<bool>,
 }
 
 impl Drop for Store {
@@ -306,6 +309,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             opened_at: Cell::new(None),
+            holds_new_items: Cell::new(false),
         };
         store.migrate().map_err(CheckFailure::Fatal)?;
         if check_due {
@@ -342,10 +346,12 @@ impl Store {
         Ok(())
     }
 
-    /// Commit if the open transaction is older than `GROUP_COMMIT`: feeds finishing close
-    /// together share one commit (the pages they touch are written to the log once).
-    pub fn commit_if_due(&self) -> Result<(), StoreError> {
+    /// Called before publishing files rendered from the store: commits if the open transaction
+    /// holds new items or is older than `GROUP_COMMIT` (feeds finishing close together share
+    /// one commit, and the pages they touch are written to the log once).
+    pub fn commit_before_publishing(&self) -> Result<(), StoreError> {
         match self.opened_at.get() {
+            Some(_) if self.holds_new_items.get() => self.commit(),
             Some(at) if at.elapsed() >= GROUP_COMMIT => self.commit(),
             _ => Ok(()),
         }
@@ -354,6 +360,7 @@ impl Store {
     /// Make the writes so far durable.
     pub fn commit(&self) -> Result<(), StoreError> {
         self.opened_at.set(None);
+        self.holds_new_items.set(false);
         if !self.conn.is_autocommit() {
             self.conn
                 .execute_batch("COMMIT")
@@ -509,6 +516,9 @@ impl Store {
             }
         }
         tx.commit().map_err(sqlite)?;
+        if new > 0 {
+            self.holds_new_items.set(true);
+        }
         Ok(new)
     }
 
@@ -831,6 +841,31 @@ mod tests {
             source_name: None,
             categories: vec!["TWSE:2330".into()],
         }
+    }
+
+    #[test]
+    fn new_items_are_committed_before_publishing_and_the_rest_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        let items = [item("a", "A", Some(100))];
+        assert_eq!(store.merge("f", &items, 1000).unwrap(), 1);
+        store.commit_before_publishing().unwrap();
+        assert!(
+            store.conn.is_autocommit(),
+            "new items were left uncommitted"
+        );
+
+        // Nothing new: the bookkeeping waits for the group commit.
+        assert_eq!(store.merge("f", &items, 1100).unwrap(), 0);
+        store.record_success("f", 1100, "h", 1000, Some(1)).unwrap();
+        store.commit_before_publishing().unwrap();
+        assert!(!store.conn.is_autocommit(), "committed without need");
+        std::thread::sleep(GROUP_COMMIT);
+        store.commit_before_publishing().unwrap();
+        assert!(
+            store.conn.is_autocommit(),
+            "the window passed without a commit"
+        );
     }
 
     #[test]
