@@ -150,11 +150,11 @@ fn read_match_by_forms(text: &str, ctx: &DateContext) -> Option<DateMatch> {
         .or_else(|| read_rfc(s, ctx, &mut used))
         .or_else(|| {
             has_date_part
-                .then(|| read_components(s, ctx, &mut used))
+                .then(|| read_components(s, ctx, &mut used, true))
                 .flatten()
         })
         .or_else(|| read_relative(s, ctx, &mut used))
-        .or_else(|| read_components(s, ctx, &mut used))
+        .or_else(|| read_components(s, ctx, &mut used, has_date_part))
         .filter(|stamp| plausible(*stamp, ctx))?;
     used.mark_regex(&WEEKDAY, s);
     Some(DateMatch {
@@ -640,9 +640,23 @@ static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A date, time and zone assembled from the pieces found in the text.
-fn read_components(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
+/// `may_have_date`: whether `read_date` found a date in the text with nothing marked used.
+/// The readers tried before this one mark text only when they succeed (or, reading a string of
+/// digits alone, where no date pattern matches), so when it is false the search would find
+/// nothing again and is skipped (on pages full of numbers that are not dates
+/// it was a fifth of the date reader's time).
+fn read_components(
+    s: &str,
+    ctx: &DateContext,
+    used: &mut Used,
+    may_have_date: bool,
+) -> Option<Stamp> {
     // The weekday is noise for the reader but part of the date for coverage.
-    let date = read_date(s, used);
+    let date = if may_have_date {
+        read_date(s, used)
+    } else {
+        None
+    };
     let time = read_time(s, used);
     let zone = time.and_then(|_| read_zone(s, ctx, used));
     match (date, time) {
