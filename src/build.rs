@@ -329,9 +329,9 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
     let url = feed.url.to_string();
     let (validators, health) = {
         let mut store = run.store.lock().expect("store lock");
-        seed_from_published(&mut store, &run.output, feed, now)?;
+        let has_items = seed_from_published(&mut store, &run.output, feed, now)?;
         // Validators without stored items would turn a 304 into an empty feed.
-        let validators = if store.has_items(&feed.id)? {
+        let validators = if has_items {
             store.validators(&page_key(feed))?
         } else {
             Validators::default()
@@ -918,22 +918,23 @@ fn report(
 }
 
 /// A feed the store knows nothing of (a first run after an upgrade, or a state file moved aside)
-/// starts from what it already published, so no subscriber loses an item.
+/// starts from what it already published, so no subscriber loses an item. Whether the feed now
+/// has stored items.
 fn seed_from_published(
     store: &mut Store,
     output: &OutputDir,
     feed: &FeedConfig,
     now: i64,
-) -> Result<(), FeedError> {
+) -> Result<bool, FeedError> {
     if store.has_items(&feed.id)? {
-        return Ok(());
+        return Ok(true);
     }
     let Some(bytes) = output.read(&format!("{}.atom", feed.id)) else {
-        return Ok(());
+        return Ok(false);
     };
     let published = write::read_atom(&bytes);
     if published.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let seen: Vec<SeenItem> = published
         .into_iter()
@@ -952,7 +953,7 @@ fn seed_from_published(
         })
         .collect();
     store.merge(&feed.id, &seen, now)?;
-    Ok(())
+    Ok(true)
 }
 
 /// Fetch a feed's listing page, unconditionally.
