@@ -30,16 +30,10 @@ const CONTEXT_CHARS: usize = 200;
 
 /// The text of an item element without its headline, shortened.
 pub fn item_context(item_text: &str, title: &str) -> Option<String> {
-    // The text before and after the headline's first occurrence, as if a space replaced it.
-    let (before, after) = match item_text.find(title) {
-        Some(at) => (&item_text[..at], &item_text[at + title.len()..]),
-        None => (item_text, ""),
-    };
-    let chars = before
-        .chars()
-        .chain(std::iter::once(' '))
-        .chain(after.chars());
-    let rest: String = text::cleaned(chars).take(CONTEXT_CHARS).collect();
+    let mut rest = text::clean(&item_text.replacen(title, " ", 1));
+    if let Some((cut, _)) = rest.char_indices().nth(CONTEXT_CHARS) {
+        rest.truncate(cut);
+    }
     (!rest.is_empty()).then_some(rest)
 }
 
