@@ -121,6 +121,11 @@ impl Site {
     }
 }
 
+/// When a file was last written.
+fn modified(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -609,9 +614,10 @@ fn history_accumulates_titles_update_in_place_and_undated_items_keep_their_first
 #[test]
 fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
     let site = Site::new("");
-    let mut route = Route::page("text/html", ten_items());
-    route.etag = Some("\"v1\"".into());
-    site.server.route("/list", route);
+    site.server.route(
+        "/list",
+        Route::page("text/html", ten_items()).etag("\"v1\""),
+    );
     assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
     let files = [
         "news.xml",
@@ -622,12 +628,7 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
     ];
     let before: Vec<(Vec<u8>, SystemTime)> = files
         .iter()
-        .map(|f| {
-            (
-                std::fs::read(site.out(f)).unwrap(),
-                std::fs::metadata(site.out(f)).unwrap().modified().unwrap(),
-            )
-        })
+        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
         .collect();
     std::thread::sleep(Duration::from_millis(50));
     // A later run (a different clock) where the server answers 304.
@@ -643,11 +644,7 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
     assert_eq!(last.headers.get("if-none-match").unwrap(), "\"v1\"");
     for (f, (bytes, mtime)) in files.iter().zip(&before) {
         assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
-        assert_eq!(
-            &std::fs::metadata(site.out(f)).unwrap().modified().unwrap(),
-            mtime,
-            "{f} touched"
-        );
+        assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
     }
     // Unchanged content served again in full (no ETag): still no rewrite; lastBuildDate is the
     // time of the last change, not of the run.
@@ -700,9 +697,7 @@ fn two_feeds_on_one_page_each_read_a_new_version() {
         .collect();
     let config = write_config(dir.path(), &feeds);
     let serve = |rows: &[(Option<u32>, u32, &str)], etag: &str| {
-        let mut route = Route::page("text/html", page(rows));
-        route.etag = Some(etag.into());
-        server.route("/shared", route);
+        server.route("/shared", Route::page("text/html", page(rows)).etag(etag));
     };
     let rows = [
         (Some(10), 1, "第一則財經新聞標題文字"),
@@ -787,9 +782,10 @@ fn removing_a_url_source_keeps_the_others_history() {
 #[test]
 fn a_run_with_nothing_new_still_repairs_files_and_follows_config_edits() {
     let site = Site::new("");
-    let mut route = Route::page("text/html", ten_items());
-    route.etag = Some("\"v1\"".into());
-    site.server.route("/list", route);
+    site.server.route(
+        "/list",
+        Route::page("text/html", ten_items()).etag("\"v1\""),
+    );
     assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
     let rss = std::fs::read(site.out("news.xml")).unwrap();
     let atom = std::fs::read(site.out("news.atom")).unwrap();
@@ -842,9 +838,10 @@ fn the_index_follows_items_the_feed_filters_out_and_the_days_its_chart_covers() 
     // Headlines the filter drops leave the feed's files as they were, but the index counts
     // and lists every item stored: a run that stores one must still update the index.
     let site = Site::new("exclude = [\"停牌\"]");
-    let mut route = Route::page("text/html", ten_items());
-    route.etag = Some("\"v1\"".into());
-    site.server.route("/list", route);
+    site.server.route(
+        "/list",
+        Route::page("text/html", ten_items()).etag("\"v1\""),
+    );
     assert!(site.build("2025-08-28T16:00:00+08:00").status.success());
     let atom = std::fs::read(site.out("news.atom")).unwrap();
     let first = std::fs::read_to_string(site.out("index.html")).unwrap();
@@ -856,9 +853,10 @@ fn the_index_follows_items_the_feed_filters_out_and_the_days_its_chart_covers() 
         "<a href=\"/news/11\">某生技股今日停牌</a>",
         1,
     );
-    let mut route = Route::page("text/html", with_halt.into_bytes());
-    route.etag = Some("\"v2\"".into());
-    site.server.route("/list", route);
+    site.server.route(
+        "/list",
+        Route::page("text/html", with_halt.into_bytes()).etag("\"v2\""),
+    );
     let output = site.build("2025-08-28T16:30:00+08:00");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
@@ -873,18 +871,9 @@ fn the_index_follows_items_the_feed_filters_out_and_the_days_its_chart_covers() 
     );
 
     // Nothing new (304), the same day: the index is left alone.
-    let modified = std::fs::metadata(site.out("index.html"))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let written_at = modified(&site.out("index.html"));
     assert!(site.build("2025-08-28T16:40:00+08:00").status.success());
-    assert_eq!(
-        std::fs::metadata(site.out("index.html"))
-            .unwrap()
-            .modified()
-            .unwrap(),
-        modified
-    );
+    assert_eq!(modified(&site.out("index.html")), written_at);
 
     // Nothing new, a month later: the chart's days moved on, and with them the index.
     assert!(site.build("2025-09-30T09:00:00+08:00").status.success());

@@ -52,6 +52,12 @@ impl Route {
         self.headers.push((name.into(), value.into()));
         self
     }
+
+    /// Answered with this ETag, and 304 to a request that sends it back.
+    pub fn etag(mut self, etag: &str) -> Route {
+        self.etag = Some(etag.into());
+        self
+    }
 }
 
 /// One request as the server saw it.
