@@ -20,7 +20,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Written};
 use crate::store::{
-    Article, FeedHealth, Opened, Published, SeenItem, Store, StoreError, StoredItem,
+    Article, FeedHealth, Opened, Published, SeenItem, Store, StoreError, StoredItem, lock,
 };
 use crate::write::{self, Entry, FeedMeta};
 
@@ -314,7 +314,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     feeds.sort_by_key(|r| order.get(r.id.as_str()).copied());
     let site_error = {
         let site_error = crate::site::publish_site(config, &run.store, &run.output, run.now).err();
-        run.store.lock().expect("store lock").commit()?;
+        lock(&run.store).commit()?;
         site_error
     };
     Ok(BuildReport {
@@ -328,7 +328,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
     let now = run.now.timestamp();
     let url = feed.url.to_string();
     let (validators, health) = {
-        let mut store = run.store.lock().expect("store lock");
+        let mut store = lock(&run.store);
         let has_items = seed_from_published(&mut store, &run.output, feed, now)?;
         // Validators without stored items would turn a 304 into an empty feed.
         let validators = if has_items {
@@ -352,7 +352,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
     let (count, new, not_modified) = match fetched {
         Fetched::NotModified => {
             if let Some(items) = unchanged_and_intact(run, feed, &health) {
-                let store = run.store.lock().expect("store lock");
+                let store = lock(&run.store);
                 let hash = health.content_hash.as_deref().unwrap_or_default();
                 let changed_at = health.changed_at.unwrap_or(now);
                 store.record_success(&feed.id, now, hash, changed_at, None)?;
@@ -396,7 +396,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
                 });
             }
             let seen = seen_items(feed, &items);
-            let mut store = run.store.lock().expect("store lock");
+            let mut store = lock(&run.store);
             let new = store.merge(&feed.id, &seen, now)?;
             store.save_validators(&page_key(feed), &page_validators)?;
             (Some(items.len()), new, false)
@@ -407,7 +407,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         fetch_articles(run, feed).await?;
     }
     if !feed.publish {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         let stored = store.recent(&feed.id, feed.max_items)?;
         store.record_success(&feed.id, now, "", now, count)?;
         return Ok(FeedBuilt {
@@ -418,7 +418,7 @@ async fn build_feed(run: &Run, feed: &FeedConfig) -> Result<FeedBuilt, FeedError
         });
     }
     let entries = {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         // A filter may drop some of the newest items, so it looks further back; without one the
         // newest `max_items` are the feed (history grows with every run, and reading 500 items
         // to show 100 was most of the reading).
@@ -511,7 +511,7 @@ fn finish(
     let now = run.now.timestamp();
     let hash = content_hash(entries);
     let changed_at = {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         // The feed's date is when its content last changed, so an unchanged feed keeps its bytes.
         let changed_at = match (&health.content_hash, health.changed_at) {
             (Some(old), Some(at)) if *old == hash => at,
@@ -536,7 +536,7 @@ fn finish(
         ..FeedHealth::default()
     };
     if let Some(key) = published_key(&run.base_url, feed, &rendered_from) {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         store.record_published(
             &feed.id,
             Some(&Published {
@@ -553,7 +553,7 @@ fn finish(
 /// date. A failed article is recorded and never fails the feed.
 async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
     let todo: Vec<StoredItem> = {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         let mut todo = Vec::new();
         for item in store.recent(&feed.id, feed.max_items)? {
             if let Some(link) = &item.link
@@ -635,7 +635,7 @@ async fn fetch_articles(run: &Run, feed: &FeedConfig) -> Result<(), FeedError> {
         .collect()
         .await;
     let now = run.now.timestamp();
-    let store = run.store.lock().expect("store lock");
+    let store = lock(&run.store);
     for (item, article, transient) in read {
         let link = item.link.clone().unwrap_or_default();
         if let Some(error) = &article.error {
@@ -716,7 +716,7 @@ async fn build_merged(
 ) -> Result<FeedBuilt, FeedError> {
     let mut parts: Vec<(String, Vec<Entry>)> = Vec::new();
     let health = {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         for source in &feed.sources {
             let crate::config::Source::Feed(id) = source else {
                 continue;
@@ -843,7 +843,7 @@ fn build_ticker(
 ) -> Result<FeedBuilt, FeedError> {
     let feed = ticker_feed_config(config, ticker);
     let (parts, health) = {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         let mut by_feed: Vec<(String, Vec<Entry>)> = Vec::new();
         for (feed_id, item) in store.with_category(&ticker.symbol, RECENT_FOR_FILTERS)? {
             let Some(part) = config.feeds.iter().find(|f| f.id == feed_id) else {
@@ -901,7 +901,7 @@ fn report(
     progress: Option<&Progress>,
 ) -> FeedReport {
     if let Err(error) = &result {
-        let store = run.store.lock().expect("store lock");
+        let store = lock(&run.store);
         if let Err(e) = store.record_failure(id, run.now.timestamp(), &error.to_string()) {
             tracing::warn!("feed {id}: cannot record the failure: {e}");
         }

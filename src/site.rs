@@ -17,7 +17,7 @@ use url::Url;
 use crate::build::Fingerprint;
 use crate::config::{Config, FeedConfig};
 use crate::publish::{OutputDir, PublishError};
-use crate::store::{FeedHealth, Published, Store, StoreError};
+use crate::store::{FeedHealth, Published, Store, StoreError, lock};
 use crate::write::{GENERATOR, STYLESHEET};
 
 /// The templates, by the name of the file each writes.
@@ -207,10 +207,6 @@ pub fn publish_site(
     };
     lock(store).record_site(Some((&published, &inputs)))?;
     Ok(())
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().expect("store lock")
 }
 
 /// A fingerprint of what the views are computed from besides the items: templates, config,

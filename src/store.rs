@@ -214,6 +214,12 @@ impl Drop for Store {
     }
 }
 
+/// The store shared by a run's feeds and the site's templates. A panic while holding it is a
+/// bug that has already failed the run.
+pub fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().expect("store lock")
+}
+
 /// How a store was opened: fine, or a corrupt file was moved aside first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
