@@ -89,6 +89,39 @@ fn stages(c: &mut Criterion) {
             found
         })
     });
+    // A bare parse in the usual sense: every tag and every piece of text handed out once, with
+    // nothing done with them (what the DOM parser's tree holds, without the tree).
+    group.bench_function("bare parse (lol_html, every token)", |b| {
+        let every: lol_html::Selector = "*".parse().unwrap();
+        b.iter(|| {
+            let mut tokens = 0usize;
+            let mut texts = 0usize;
+            let mut rewriter = lol_html::HtmlRewriter::new(
+                lol_html::Settings::new()
+                    .append_element_content_handler((
+                        std::borrow::Cow::Borrowed(&every),
+                        lol_html::ElementContentHandlers::default().element(
+                            |_: &mut lol_html::html_content::Element| {
+                                tokens += 1;
+                                Ok(())
+                            },
+                        ),
+                    ))
+                    .append_document_content_handler(
+                        lol_html::DocumentContentHandlers::default().text(
+                            |chunk: &mut lol_html::html_content::TextChunk| {
+                                texts += chunk.as_str().len();
+                                Ok(())
+                            },
+                        ),
+                    ),
+                |_: &[u8]| {},
+            );
+            rewriter.write(black_box(bytes)).unwrap();
+            rewriter.end().unwrap();
+            (tokens, texts)
+        })
+    });
     group.bench_function("well-formedness scan", |b| {
         b.iter(|| dateline::extract::wellformed::check(black_box(&page), &[], &[], false))
     });

@@ -86,7 +86,12 @@ fn title_and_link<'a>(
     links: &Links,
     select: &SelectConfig,
 ) -> Option<(String, Option<Url>, Option<ElementRef<'a>>)> {
-    let main_link = main_link(element, links);
+    // Ranking every anchor of the item is only needed where a selector leaves a value to it.
+    let main_link = if select.title.is_none() || select.link.is_none() {
+        main_link(element, links)
+    } else {
+        None
+    };
     let title_element = match &select.title {
         Some(spec) => spec.element(element),
         None => main_link.as_ref().map(|(a, _)| headline_element(*a)),
