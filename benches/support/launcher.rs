@@ -23,9 +23,14 @@ pub const FLAG: &str = "--launcher";
 
 /// User and system CPU seconds of the waited-for children so far.
 fn children_usage() -> (f64, f64) {
+    usage(libc::RUSAGE_CHILDREN)
+}
+
+/// User and system CPU seconds of this process (`RUSAGE_SELF`) or its waited-for children.
+fn usage(who: libc::c_int) -> (f64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    unsafe { libc::getrusage(who, &mut usage) };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (secs(usage.ru_utime), secs(usage.ru_stime))
 }
@@ -167,13 +172,18 @@ pub fn run_measured(commands: &[Command]) -> Measured {
     let mut guard = LAUNCHER.lock().unwrap();
     let launcher = guard.as_mut().expect("launcher::start was not called");
     let specs: Vec<Spec> = commands.iter().map(Spec::of).collect();
+    // While the helper runs the commands, this process only serves their pages.
+    let (user, sys) = usage(libc::RUSAGE_SELF);
+    let served_from = user + sys;
     serde_json::to_writer(&mut launcher.stdin, &specs).unwrap();
     launcher.stdin.write_all(b"\n").unwrap();
     launcher.stdin.flush().unwrap();
     let mut line = String::new();
     launcher.stdout.read_line(&mut line).unwrap();
     let report: Report = serde_json::from_str(&line).expect("the launcher died");
+    let (user, sys) = usage(libc::RUSAGE_SELF);
     Measured {
+        server_cpu: user + sys - served_from,
         wall: Duration::from_secs_f64(report.wall_secs),
         cpu: report.user + report.sys,
         sys: report.sys,
