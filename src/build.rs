@@ -199,6 +199,12 @@ impl BuildReport {
     }
 }
 
+/// The cores pages are read on: the binary's blocking pool has this many threads, and a run
+/// lets two feeds per core wait for them.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
 /// What every feed of a run shares.
 struct Run {
     fetcher: Fetcher,
@@ -233,7 +239,6 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             to.display()
         ));
     }
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let run = Arc::new(Run {
         fetcher: Fetcher::new(config.fetch)?,
         output,
@@ -277,7 +282,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     // being fetched, and two per core read or waiting to be read (500 feeds: 16 waiting took
     // the peak from 30 to 33-35 MB, in the same wall time).
     let mut feeds: Vec<FeedReport> = futures::stream::iter(runs)
-        .buffer_unordered(config.fetch.concurrency.max(1) + 2 * cores)
+        .buffer_unordered(config.fetch.concurrency.max(1) + 2 * cores())
         .collect()
         .await;
     for feed in merged {

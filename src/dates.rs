@@ -742,9 +742,10 @@ fn read_date(s: &str, used: &mut Used) -> Option<DatePart> {
         };
         return found(&c, used, part);
     }
+    let latin = has_latin_letter(s);
     let english = [(&*MDY_EN, 1, 2), (&*DMY_EN, 2, 1)]
         .into_iter()
-        .filter(|_| has_latin_letter(s))
+        .filter(|_| latin)
         .filter_map(|(re, mi, di)| isolated(re, s, used).map(|c| (c, mi, di)))
         .min_by_key(|(c, _, _)| c.get(0).map_or(usize::MAX, |m| m.start()));
     if let Some((c, mi, di)) = english {

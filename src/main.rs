@@ -214,9 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             // 2 cores cannot read more than 2 pages at a time. Name lookups share the pool and
             // wait for at most a page each.
             let runtime = tokio::runtime::Builder::new_current_thread()
-                .max_blocking_threads(
-                    std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-                )
+                .max_blocking_threads(dateline::build::cores())
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;

@@ -21,11 +21,6 @@ use crate::Measured;
 
 pub const FLAG: &str = "--launcher";
 
-/// User and system CPU seconds of the waited-for children so far.
-fn children_usage() -> (f64, f64) {
-    usage(libc::RUSAGE_CHILDREN)
-}
-
 /// User and system CPU seconds of this process (`RUSAGE_SELF`) or its waited-for children.
 fn usage(who: libc::c_int) -> (f64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -88,7 +83,7 @@ pub fn serve() {
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let specs: Vec<Spec> = serde_json::from_str(&line.unwrap()).unwrap();
-        let (user_before, sys_before) = children_usage();
+        let (user_before, sys_before) = usage(libc::RUSAGE_CHILDREN);
         let started = Instant::now();
         let children: Vec<Child> = specs
             .iter()
@@ -114,7 +109,7 @@ pub fn serve() {
             sum += usage.ru_maxrss;
         }
         let wall_secs = started.elapsed().as_secs_f64();
-        let (user_after, sys_after) = children_usage();
+        let (user_after, sys_after) = usage(libc::RUSAGE_CHILDREN);
         let report = Report {
             wall_secs,
             user: user_after - user_before,
