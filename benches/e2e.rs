@@ -8,6 +8,8 @@
 //!     cargo bench --bench e2e -- --peers      # then rsspls and a Python pipeline over the same pages
 //!     cargo bench --bench e2e -- --compression   # cold builds served plain, gzip and brotli
 //!
+//! The no-change figures are the median of `--reruns N` reruns (5 by default).
+//!
 //! `--peers` runs, after dateline's cold build and rerun, two peer tools over the same pages from
 //! the same server: rsspls (`--rsspls PATH` or `DATELINE_BENCH_RSSPLS`, default
 //! `bench/.tools/bin/rsspls`) and `bench/peers/pipeline.py` as 2 processes of 8 requests in flight
@@ -157,6 +159,9 @@ struct Args {
     compression: bool,
     /// `--peers` and `--compression` measure each tool or encoding this many times (medians).
     rounds: usize,
+    /// No-change reruns after the cold build (median): one takes tens of milliseconds, where a
+    /// scheduler hiccup shows.
+    reruns: usize,
     rsspls: PathBuf,
     python: PathBuf,
 }
@@ -182,6 +187,10 @@ fn parse_args() -> Args {
         rounds: value("--rounds")
             .and_then(|n| n.parse().ok())
             .unwrap_or(1usize)
+            .max(1),
+        reruns: value("--reruns")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(5usize)
             .max(1),
         rsspls: tool(
             "--rsspls",
@@ -229,8 +238,21 @@ fn main() {
         // A fast build of the wrong items would be no result: sample feeds hold all 40.
         peers::check_items(&dir.path().join("public"), feeds, "xml", "<item>", 40);
         peers::check_items(&dir.path().join("public"), feeds, "atom", "<entry>", 40);
-        let rerun = build(&config_path, RERUN, "rerun");
-        print_cold_and_rerun(feeds, mb, &cold, &rerun);
+        let reruns: Vec<Measured> = (1..=args.reruns)
+            .map(|i| build(&config_path, RERUN, &format!("rerun-{i}")))
+            .collect();
+        // Most portals send no validators: the same page again, in full.
+        server.set_validators(false);
+        let same: Vec<Measured> = (1..=args.reruns)
+            .map(|i| build(&config_path, RERUN, &format!("same-{i}")))
+            .collect();
+        server.set_validators(true);
+        let columns = [
+            ("cold", cold, true),
+            ("no-change", median(&reruns), false),
+            ("same page", median(&same), true),
+        ];
+        print_runs(feeds, mb, &columns, args.reruns);
         if args.peers {
             println!();
             let first = (cold, dir.path().join("public"));
@@ -247,63 +269,53 @@ fn main() {
     launcher::stop();
 }
 
-fn print_cold_and_rerun(feeds: usize, mb: f64, cold: &Measured, rerun: &Measured) {
+/// A table of runs, one column each: the cold build first, each later column also as a share
+/// of it. Each column says whether the pages came in full (for MB/s).
+fn print_runs(feeds: usize, mb: f64, columns: &[(&str, Measured, bool)], reruns: usize) {
     println!("dateline end-to-end, {feeds} feeds, {mb:.1} MB of pages, 16 requests in flight");
-    println!("{:<28} {:>10} {:>10}", "", "cold", "no-change");
     println!(
-        "{:<28} {:>10.3} {:>10.3}",
-        "wall seconds",
-        cold.wall.as_secs_f64(),
-        rerun.wall.as_secs_f64()
+        "(no-change: every page answers 304; same page: no validators, the same page in full; \
+         medians of {reruns} runs each)"
     );
-    println!(
-        "{:<28} {:>10.0} {:>10.0}",
-        "pages/s",
-        feeds as f64 / cold.wall.as_secs_f64(),
-        feeds as f64 / rerun.wall.as_secs_f64()
-    );
-    println!(
-        "{:<28} {:>10.1} {:>10}",
-        "MB/s",
-        mb / cold.wall.as_secs_f64(),
-        "-"
-    );
-    println!(
-        "{:<28} {:>10.3} {:>10.3}",
-        "CPU seconds", cold.cpu, rerun.cpu
-    );
-    println!(
-        "{:<28} {:>10.3} {:>10.3}",
-        "CPU seconds per 500 pages",
-        cold.cpu * 500.0 / feeds as f64,
-        rerun.cpu * 500.0 / feeds as f64
-    );
-    println!(
-        "{:<28} {:>10.3} {:>10.3}",
-        "page server CPU seconds", cold.server_cpu, rerun.server_cpu
-    );
-    println!(
-        "{:<28} {:>10.2} {:>10.2}",
-        "busy cores (both / wall)",
-        (cold.cpu + cold.server_cpu) / cold.wall.as_secs_f64(),
-        (rerun.cpu + rerun.server_cpu) / rerun.wall.as_secs_f64()
-    );
-    println!(
-        "{:<28} {:>10.1} {:>10}",
-        "peak RSS MB (any run)",
-        cold.peak_rss_kib.max(rerun.peak_rss_kib) as f64 / 1024.0,
-        ""
-    );
-    println!(
-        "{:<28} {:>10.3}",
-        "rerun / cold (wall)",
-        rerun.wall.as_secs_f64() / cold.wall.as_secs_f64()
-    );
-    println!(
-        "{:<28} {:>10.3}",
-        "rerun / cold (CPU)",
-        rerun.cpu / cold.cpu
-    );
+    let row = |label: &str, cell: &dyn Fn(&Measured, bool) -> String| {
+        let cells: String = columns
+            .iter()
+            .map(|(_, m, full)| format!(" {:>10}", cell(m, *full)))
+            .collect();
+        println!("{label:<28}{cells}");
+    };
+    let names: String = columns.iter().map(|(n, ..)| format!(" {n:>10}")).collect();
+    println!("{:<28}{names}", "");
+    let wall = |m: &Measured| m.wall.as_secs_f64();
+    row("wall seconds", &|m, _| format!("{:.3}", wall(m)));
+    row("pages/s", &|m, _| format!("{:.0}", feeds as f64 / wall(m)));
+    row("MB/s", &|m, full| {
+        if full {
+            format!("{:.1}", mb / wall(m))
+        } else {
+            "-".into()
+        }
+    });
+    row("CPU seconds", &|m, _| format!("{:.3}", m.cpu));
+    row("CPU seconds per 500 pages", &|m, _| {
+        format!("{:.3}", m.cpu * 500.0 / feeds as f64)
+    });
+    row("page server CPU seconds", &|m, _| {
+        format!("{:.3}", m.server_cpu)
+    });
+    row("busy cores (both / wall)", &|m, _| {
+        format!("{:.2}", (m.cpu + m.server_cpu) / wall(m))
+    });
+    row("peak RSS MB", &|m, _| {
+        format!("{:.1}", m.peak_rss_kib as f64 / 1024.0)
+    });
+    let cold = columns[0].1;
+    row("share of cold (wall)", &|m, _| {
+        format!("{:.3}", wall(m) / wall(&cold))
+    });
+    row("share of cold (CPU)", &|m, _| {
+        format!("{:.3}", m.cpu / cold.cpu)
+    });
 }
 
 /// Three cold builds, each with a fresh state and output folder, with the server answering

@@ -20,7 +20,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Written};
 use crate::store::{
-    Article, FeedHealth, Opened, Published, SeenItem, Store, StoreError, StoredItem, lock,
+    Article, FeedHealth, LastRead, Opened, Published, SeenItem, Store, StoreError, StoredItem, lock,
 };
 use crate::write::{self, Entry, FeedMeta};
 
@@ -178,7 +178,8 @@ pub struct FeedBuilt {
     pub new: usize,
     /// Whether any published file changed.
     pub changed: bool,
-    /// The server answered 304: nothing was parsed.
+    /// The page was as last read (the server answered 304, or sent the same bytes again):
+    /// nothing was parsed.
     pub not_modified: bool,
 }
 
@@ -334,19 +335,19 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
 
 async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt, FeedError> {
     let now = run.now.timestamp();
-    let (validators, health) = {
+    let (last, health) = {
         let mut store = lock(&run.store);
         let has_items = seed_from_published(&mut store, &run.output, feed, now)?;
         // Validators without stored items would turn a 304 into an empty feed.
-        let validators = if has_items {
-            store.validators(&page_key(feed))?
+        let last = if has_items {
+            store.last_read(&page_key(feed))?
         } else {
-            Validators::default()
+            LastRead::default()
         };
-        (validators, store.health(&feed.id)?)
+        (last, store.health(&feed.id)?)
     };
     let mut request = Request::for_feed(feed);
-    request.validators = validators;
+    request.validators = last.validators.clone();
     let fetched = run
         .fetcher
         .fetch(&request)
@@ -358,17 +359,8 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
 
     let taken = match fetched {
         Fetched::NotModified => {
-            if let Some(items) = unchanged_and_intact(run, feed, &health) {
-                let store = lock(&run.store);
-                let hash = health.content_hash.as_deref().unwrap_or_default();
-                let changed_at = health.changed_at.unwrap_or(now);
-                store.record_success(&feed.id, now, hash, changed_at, None)?;
-                return Ok(FeedBuilt {
-                    items,
-                    new: 0,
-                    changed: false,
-                    not_modified: true,
-                });
+            if let Some(built) = keep_published(run, feed, &health)? {
+                return Ok(built);
             }
             Taken {
                 count: None,
@@ -378,7 +370,19 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         }
         Fetched::Page(page) if !feed.fetch_articles => {
             return off_async(run, feed, move |run, feed| {
-                let taken = take_page(run, feed, &page, &health)?;
+                let read = LastRead {
+                    validators: page.validators(),
+                    body_hash: Some(page.fingerprint()),
+                };
+                if read.body_hash == last.body_hash
+                    && let Some(built) = keep_published(run, feed, &health)?
+                {
+                    if read != last {
+                        lock(&run.store).save_last_read(&page_key(feed), &read)?;
+                    }
+                    return Ok(built);
+                }
+                let taken = take_page(run, feed, &page, &read, &health)?;
                 render(run, feed, &health, &taken)
             })
             .await;
@@ -386,7 +390,11 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         Fetched::Page(page) => {
             let health = health.clone();
             off_async(run, feed, move |run, feed| {
-                take_page(run, feed, &page, &health)
+                let read = LastRead {
+                    validators: page.validators(),
+                    body_hash: Some(page.fingerprint()),
+                };
+                take_page(run, feed, &page, &read, &health)
             })
             .await?
         }
@@ -429,6 +437,7 @@ fn take_page(
     run: &Run,
     feed: &FeedConfig,
     page: &Page,
+    read: &LastRead,
     health: &FeedHealth,
 ) -> Result<Taken, FeedError> {
     let ctx = DateContext {
@@ -454,13 +463,9 @@ fn take_page(
         });
     }
     let seen = seen_items(feed, &items);
-    let page_validators = Validators {
-        etag: page.etag.clone(),
-        last_modified: page.last_modified.clone(),
-    };
     let mut store = lock(&run.store);
     let new = store.merge(&feed.id, &seen, run.now.timestamp())?;
-    store.save_validators(&page_key(feed), &page_validators)?;
+    store.save_last_read(&page_key(feed), read)?;
     Ok(Taken {
         count: Some(items.len()),
         new,
@@ -510,6 +515,29 @@ fn render(
         changed,
         not_modified: taken.not_modified,
     })
+}
+
+/// With the page as last read (a 304, or the same bytes again), a feed whose published files
+/// are exactly what this run would render keeps them: only its success is recorded.
+fn keep_published(
+    run: &Run,
+    feed: &FeedConfig,
+    health: &FeedHealth,
+) -> Result<Option<FeedBuilt>, FeedError> {
+    let Some(items) = unchanged_and_intact(run, feed, health) else {
+        return Ok(None);
+    };
+    tracing::debug!("feed {}: the page is as last read; its files stay", feed.id);
+    let store = lock(&run.store);
+    let hash = health.content_hash.as_deref().unwrap_or_default();
+    let changed_at = health.changed_at.unwrap_or(run.now.timestamp());
+    store.record_success(&feed.id, run.now.timestamp(), hash, changed_at, None)?;
+    Ok(Some(FeedBuilt {
+        items,
+        new: 0,
+        changed: false,
+        not_modified: true,
+    }))
 }
 
 /// With the page not modified, whether the files already published are exactly what this run

