@@ -246,11 +246,18 @@ fn main() {
         let same: Vec<Measured> = (1..=args.reruns)
             .map(|i| build(&config_path, RERUN, &format!("same-{i}")))
             .collect();
+        // Dynamic pages: each response differs (a served-at footer), the items do not.
+        server.set_stamped(true);
+        let stamped: Vec<Measured> = (1..=args.reruns)
+            .map(|i| build(&config_path, RERUN, &format!("stamped-{i}")))
+            .collect();
+        server.set_stamped(false);
         server.set_validators(true);
         let columns = [
             ("cold", cold, true),
             ("no-change", median(&reruns), false),
             ("same page", median(&same), true),
+            ("same items", median(&stamped), true),
         ];
         print_runs(feeds, mb, &columns, args.reruns);
         if args.peers {
@@ -275,6 +282,7 @@ fn print_runs(feeds: usize, mb: f64, columns: &[(&str, Measured, bool)], reruns:
     println!("dateline end-to-end, {feeds} feeds, {mb:.1} MB of pages, 16 requests in flight");
     println!(
         "(no-change: every page answers 304; same page: no validators, the same page in full; \
+         same items: no validators, each page stamped with when it was served; \
          medians of {reruns} runs each)"
     );
     let row = |label: &str, cell: &dyn Fn(&Measured, bool) -> String| {

@@ -359,7 +359,7 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
 
     let taken = match fetched {
         Fetched::NotModified => {
-            if let Some(built) = keep_published(run, feed, &health)? {
+            if let Some(built) = keep_published(run, feed, &health, AsLastRead::Page)? {
                 return Ok(built);
             }
             Taken {
@@ -370,31 +370,20 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         }
         Fetched::Page(page) if !feed.fetch_articles => {
             return off_async(run, feed, move |run, feed| {
-                let read = LastRead {
-                    validators: page.validators(),
-                    body_hash: Some(page.fingerprint()),
-                };
-                if read.body_hash == last.body_hash
-                    && let Some(built) = keep_published(run, feed, &health)?
-                {
-                    if read != last {
-                        lock(&run.store).save_last_read(&page_key(feed), &read)?;
-                    }
-                    return Ok(built);
-                }
-                let taken = take_page(run, feed, &page, &read, &health)?;
-                render(run, feed, &health, &taken)
+                take_page(run, feed, &page, &last, &health)
             })
             .await;
         }
         Fetched::Page(page) => {
             let health = health.clone();
             off_async(run, feed, move |run, feed| {
+                let seen = page_items(run, feed, &page, &health)?;
                 let read = LastRead {
                     validators: page.validators(),
                     body_hash: Some(page.fingerprint()),
+                    items_hash: Some(items_hash(&seen)),
                 };
-                take_page(run, feed, &page, &read, &health)
+                take_items(run, feed, &seen, &read)
             })
             .await?
         }
@@ -431,15 +420,13 @@ struct Taken {
     not_modified: bool,
 }
 
-/// Read the items off a fetched page and merge them into the store, unless the page shrank
-/// past belief.
-fn take_page(
+/// The items of a fetched page as the store takes them, unless the page shrank past belief.
+fn page_items(
     run: &Run,
     feed: &FeedConfig,
     page: &Page,
-    read: &LastRead,
     health: &FeedHealth,
-) -> Result<Taken, FeedError> {
+) -> Result<Vec<SeenItem>, FeedError> {
     let ctx = DateContext {
         tz: feed.timezone,
         now: run.now,
@@ -462,15 +449,43 @@ fn take_page(
             before,
         });
     }
-    let seen = seen_items(feed, &items);
+    Ok(seen_items(feed, &items))
+}
+
+/// Merge a page's items into the store and remember the read.
+fn take_items(
+    run: &Run,
+    feed: &FeedConfig,
+    seen: &[SeenItem],
+    read: &LastRead,
+) -> Result<Taken, FeedError> {
     let mut store = lock(&run.store);
-    let new = store.merge(&feed.id, &seen, run.now.timestamp())?;
+    let new = store.merge(&feed.id, seen, run.now.timestamp())?;
     store.save_last_read(&page_key(feed), read)?;
     Ok(Taken {
-        count: Some(items.len()),
+        count: Some(seen.len()),
         new,
         not_modified: false,
     })
+}
+
+/// A fingerprint of what merging a page's items changes in the store: everything but their
+/// dates, which a known item keeps from when it was first seen (so "3 hours ago" read at
+/// another time is still the same item; a new item has a new id).
+fn items_hash(seen: &[SeenItem]) -> String {
+    let mut hash = Fingerprint::new();
+    for item in seen {
+        hash.text(&item.id)
+            .text(&item.title)
+            .opt_text(item.link.as_deref())
+            .opt_text(item.author.as_deref())
+            .opt_text(item.source_name.as_deref())
+            .number(item.categories.len() as i64);
+        for category in &item.categories {
+            hash.text(category);
+        }
+    }
+    hash.finish()
 }
 
 /// The feed's newest stored items, published (or only recorded, for a feed that is not).
@@ -517,17 +532,71 @@ fn render(
     })
 }
 
-/// With the page as last read (a 304, or the same bytes again), a feed whose published files
-/// are exactly what this run would render keeps them: only its success is recorded.
+/// A fetched page of a feed that reads no articles: its files stay when the page or its items
+/// are as last read; otherwise it is read, merged and rendered.
+fn take_page(
+    run: &Run,
+    feed: &FeedConfig,
+    page: &Page,
+    last: &LastRead,
+    health: &FeedHealth,
+) -> Result<FeedBuilt, FeedError> {
+    let mut read = LastRead {
+        validators: page.validators(),
+        body_hash: Some(page.fingerprint()),
+        items_hash: last.items_hash.clone(),
+    };
+    let keep = |read: &LastRead, same| -> Result<Option<FeedBuilt>, FeedError> {
+        let Some(built) = keep_published(run, feed, health, same)? else {
+            return Ok(None);
+        };
+        if read != last {
+            lock(&run.store).save_last_read(&page_key(feed), read)?;
+        }
+        Ok(Some(built))
+    };
+    if read.body_hash == last.body_hash
+        && let Some(built) = keep(&read, AsLastRead::Page)?
+    {
+        return Ok(built);
+    }
+    let seen = page_items(run, feed, page, health)?;
+    read.items_hash = Some(items_hash(&seen));
+    if read.items_hash == last.items_hash
+        && let Some(built) = keep(&read, AsLastRead::Items)?
+    {
+        return Ok(built);
+    }
+    let taken = take_items(run, feed, &seen, &read)?;
+    render(run, feed, health, &taken)
+}
+
+/// What of a page is as it was when last read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AsLastRead {
+    /// The page itself: a 304, or the same bytes again.
+    Page,
+    /// The items read from it: the page changed around them (a served-at time, an ad).
+    Items,
+}
+
+/// With the page or its items as last read, a feed whose published files are exactly what this
+/// run would render keeps them: only its success is recorded. Merging the same items again
+/// would change no stored item (a known item keeps its date), so the files would not change.
 fn keep_published(
     run: &Run,
     feed: &FeedConfig,
     health: &FeedHealth,
+    same: AsLastRead,
 ) -> Result<Option<FeedBuilt>, FeedError> {
     let Some(items) = unchanged_and_intact(run, feed, health) else {
         return Ok(None);
     };
-    tracing::debug!("feed {}: the page is as last read; its files stay", feed.id);
+    let what = match same {
+        AsLastRead::Page => "page",
+        AsLastRead::Items => "page's items",
+    };
+    tracing::debug!("feed {}: the {what} as last read; its files stay", feed.id);
     let store = lock(&run.store);
     let hash = health.content_hash.as_deref().unwrap_or_default();
     let changed_at = health.changed_at.unwrap_or(run.now.timestamp());
@@ -536,7 +605,7 @@ fn keep_published(
         items,
         new: 0,
         changed: false,
-        not_modified: true,
+        not_modified: same == AsLastRead::Page,
     }))
 }
 

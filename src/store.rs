@@ -79,6 +79,8 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX items_by_date;",
     // 8: a fingerprint of each page as last read, to know the same page sent again in full.
     "ALTER TABLE pages ADD COLUMN body_hash TEXT;",
+    // 9: and of the items read from it, to know a changed page with the same items.
+    "ALTER TABLE pages ADD COLUMN items_hash TEXT;",
 ];
 
 /// A whole-file check reads every page, so its cost grows with the history kept; once a day
@@ -157,12 +159,14 @@ pub struct Article {
 }
 
 /// What the last successful read of a page left: its validators, for a conditional request next
-/// time, and a fingerprint of what came back, to know the same page when a server sends it again
-/// in full (most listings carry no validators).
+/// time, and fingerprints of what came back and of the items read from it, to know the same page
+/// when a server sends it again in full (most listings carry no validators), and a page that
+/// changed around the same items (most print the time they were served).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LastRead {
     pub validators: Validators,
     pub body_hash: Option<String>,
+    pub items_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -433,7 +437,7 @@ impl Store {
 
     /// What the last successful read of page `key` left.
     pub fn last_read(&self, key: &str) -> Result<LastRead, StoreError> {
-        self.cached("SELECT etag, last_modified, body_hash FROM pages WHERE url = ?1")?
+        self.cached("SELECT etag, last_modified, body_hash, items_hash FROM pages WHERE url = ?1")?
             .query_row([key], |row| {
                 Ok(LastRead {
                     validators: Validators {
@@ -441,6 +445,7 @@ impl Store {
                         last_modified: row.get(1)?,
                     },
                     body_hash: row.get(2)?,
+                    items_hash: row.get(3)?,
                 })
             })
             .optional()
@@ -452,14 +457,17 @@ impl Store {
         self.write()?;
         let validators = &read.validators;
         self.cached(
-            "INSERT INTO pages (url, etag, last_modified, body_hash) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3, body_hash = ?4",
+            "INSERT INTO pages (url, etag, last_modified, body_hash, items_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (url) DO UPDATE SET etag = ?2, last_modified = ?3, body_hash = ?4,
+                     items_hash = ?5",
         )?
         .execute(params![
             key,
             validators.etag,
             validators.last_modified,
-            read.body_hash
+            read.body_hash,
+            read.items_hash
         ])
         .map(drop)
         .map_err(|e| self.err(e))
@@ -1049,6 +1057,7 @@ mod tests {
                 last_modified: None,
             },
             body_hash: Some("0123abcd".into()),
+            items_hash: Some("4567ef".into()),
         };
         store.save_last_read("u", &read).unwrap();
         assert_eq!(store.last_read("u").unwrap(), read);

@@ -677,7 +677,7 @@ fn the_same_page_sent_again_in_full_is_not_read_again() {
         assert!(output.status.success(), "{}", stderr(&output));
         stderr(&output)
     };
-    const KEPT: &str = "feed news: the page is as last read; its files stay";
+    const KEPT: &str = "feed news: the page as last read; its files stay";
     let files = ["news.xml", "news.atom", "news.json"];
     let before: Vec<(Vec<u8>, SystemTime)> = files
         .iter()
@@ -698,10 +698,13 @@ fn the_same_page_sent_again_in_full_is_not_read_again() {
     assert!(!verbose_build("2025-08-28T16:30:00+08:00").contains(KEPT));
     assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), before[1].0);
 
-    // The same bytes under another content type may decode differently: they are read.
+    // The same bytes under another content type may decode differently: they are read (and
+    // give the same items).
     site.server
         .route("/list", Route::page("text/html", ten_items()));
-    assert!(!verbose_build("2025-08-28T16:40:00+08:00").contains(KEPT));
+    let log = verbose_build("2025-08-28T16:40:00+08:00");
+    assert!(!log.contains(KEPT), "{log}");
+    assert!(log.contains("the page's items as last read"), "{log}");
 
     // A changed page is read: its new item is published.
     let mut rows = vec![(Some(16), 11, "第十一則：電子股午後翻紅")];
@@ -714,6 +717,112 @@ fn the_same_page_sent_again_in_full_is_not_read_again() {
     let items = site.items();
     assert_eq!(items.len(), 11);
     assert_eq!(items[0].title, "第十一則：電子股午後翻紅");
+}
+
+#[test]
+fn a_page_that_changed_around_the_same_items_keeps_its_files() {
+    let site = Site::new("");
+    site.baseline();
+    let verbose_build = |now: &str| {
+        let output = dateline()
+            .arg("-vv")
+            .arg("--config")
+            .arg(&site.config)
+            .args(["build", "--now", now])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stderr(&output)
+    };
+    const KEPT: &str = "feed news: the page's items as last read; its files stay";
+    // Dynamic pages print when they were served.
+    let served_at = |time: &str, rows: &[(Option<u32>, u32, &str)]| {
+        let html = String::from_utf8(page(rows)).unwrap();
+        let html = html.replace("版權所有", &format!("版權所有 {time}"));
+        site.server.route(
+            "/list",
+            Route::page("text/html; charset=utf-8", html.into_bytes()),
+        );
+    };
+    let before: Vec<(Vec<u8>, SystemTime)> = ["news.xml", "news.atom", "news.json"]
+        .iter()
+        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+
+    for (run, time) in ["16:20", "16:30"].iter().enumerate() {
+        served_at(time, &ten_rows());
+        let log = verbose_build(&format!("2025-08-28T{time}:00+08:00"));
+        assert!(log.contains(KEPT), "run {run}: {log}");
+        for (f, (bytes, mtime)) in ["news.xml", "news.atom", "news.json"].iter().zip(&before) {
+            assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
+            assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
+        }
+    }
+
+    // An edited headline around the page's new time is read and published.
+    let mut rows = ten_rows();
+    rows[3].2 = "央行理監事會維持利率不變（更新）";
+    served_at("16:40", &rows);
+    assert!(!verbose_build("2025-08-28T16:40:00+08:00").contains(KEPT));
+    let items = site.items();
+    assert_eq!(items.len(), 10);
+    assert!(
+        items
+            .iter()
+            .any(|i| i.title == "央行理監事會維持利率不變（更新）"),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn relative_dates_read_again_later_are_the_same_items() {
+    let site = Site::new("");
+    let rows = |ago: [&str; 3]| {
+        let items: String = ago
+            .iter()
+            .enumerate()
+            .map(|(i, ago)| {
+                format!(
+                    "<li><a href=\"/news/{i}\">第{i}則：盤中快訊標題</a><span class=\"t\">{ago}</span></li>"
+                )
+            })
+            .collect();
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>即時</title></head><body><ul class=\"news\">{items}</ul></body></html>"
+        )
+        .into_bytes()
+    };
+    site.server.route(
+        "/list",
+        Route::page(
+            "text/html; charset=utf-8",
+            rows(["5分鐘前", "1小時前", "3小時前"]),
+        ),
+    );
+    let first = site.build("2025-08-28T16:00:00+08:00");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let published = std::fs::read(site.out("news.atom")).unwrap();
+    let (_, items) = read_feed(&site.out("news.atom"));
+    assert_eq!(items.len(), 3);
+    // Ten minutes later the page says the same of the same items, in other words.
+    site.server.route(
+        "/list",
+        Route::page(
+            "text/html; charset=utf-8",
+            rows(["15分鐘前", "1小時前", "3小時前"]),
+        ),
+    );
+    let output = dateline()
+        .arg("-vv")
+        .arg("--config")
+        .arg(&site.config)
+        .args(["build", "--now", "2025-08-28T16:10:00+08:00"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("the page's items as last read"));
+    assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), published);
 }
 
 #[test]

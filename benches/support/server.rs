@@ -1,5 +1,7 @@
 //! The benchmarks' listing server: the pages at `/p/{i}` on 127.0.0.1, with ETags (304 on a
-//! matching If-None-Match) unless `set_validators(false)` (as most portals' listings), and optionally gzip or brotli bodies compressed once up front, chosen
+//! matching If-None-Match) unless `set_validators(false)` (as most portals' listings), each
+//! response stamped with a serial number in the page if `set_stamped(true)` (as dynamic pages
+//! print the time they were served), and optionally gzip or brotli bodies compressed once up front, chosen
 //! per run with `set_encoding` and only for clients whose Accept-Encoding takes them. Counts the
 //! responses and the body bytes it sends.
 
@@ -59,15 +61,32 @@ pub struct Page {
     plain: Bytes,
     gzip: Option<Bytes>,
     brotli: Option<Bytes>,
+    /// Where `</body>` begins (the end when there is none): stamps go there.
+    body_end: usize,
 }
 
 impl Page {
     pub fn new(html: Vec<u8>) -> Self {
+        let body_end = html
+            .windows(7)
+            .rposition(|w| w == b"</body>")
+            .unwrap_or(html.len());
         Page {
             plain: Bytes::from(html),
             gzip: None,
             brotli: None,
+            body_end,
         }
+    }
+
+    /// The plain page with a footer naming response `serial`.
+    fn stamped(&self, serial: u64) -> Bytes {
+        let stamp = format!("<p class=\"served\">served #{serial}</p>");
+        let mut body = Vec::with_capacity(self.plain.len() + stamp.len());
+        body.extend_from_slice(&self.plain[..self.body_end]);
+        body.extend_from_slice(stamp.as_bytes());
+        body.extend_from_slice(&self.plain[self.body_end..]);
+        Bytes::from(body)
     }
 
     pub fn len(&self) -> usize {
@@ -143,6 +162,7 @@ struct Shared {
     pages: Vec<Page>,
     encoding: AtomicU8,
     validators: AtomicBool,
+    stamped: AtomicBool,
     responses: AtomicU64,
     encoded: AtomicU64,
     body_bytes: AtomicU64,
@@ -183,6 +203,7 @@ impl Server {
             pages,
             encoding: AtomicU8::new(Encoding::Identity as u8),
             validators: AtomicBool::new(true),
+            stamped: AtomicBool::new(false),
             responses: AtomicU64::new(0),
             encoded: AtomicU64::new(0),
             body_bytes: AtomicU64::new(0),
@@ -225,6 +246,11 @@ impl Server {
     /// Whether the following responses carry an ETag and answer a matching one with 304.
     pub fn set_validators(&self, on: bool) {
         self.shared.validators.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the following plain responses each carry a serial number in the page.
+    pub fn set_stamped(&self, on: bool) {
+        self.shared.stamped.store(on, Ordering::SeqCst);
     }
 
     pub fn counters(&self) -> Counters {
@@ -277,8 +303,12 @@ fn respond(shared: &Shared, request: &Request<Body>) -> Response<Body> {
             .body(Body::empty())
             .unwrap();
     }
-    let body = page.body(encoding).unwrap().clone();
-    shared.responses.fetch_add(1, Ordering::SeqCst);
+    let serial = shared.responses.fetch_add(1, Ordering::SeqCst);
+    let body = if encoding == Encoding::Identity && shared.stamped.load(Ordering::SeqCst) {
+        page.stamped(serial)
+    } else {
+        page.body(encoding).unwrap().clone()
+    };
     shared
         .body_bytes
         .fetch_add(body.len() as u64, Ordering::SeqCst);
