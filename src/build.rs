@@ -460,6 +460,10 @@ fn take_items(
     read: &LastRead,
 ) -> Result<Taken, FeedError> {
     let mut store = lock(&run.store);
+    // The files no longer show what the store holds until this run renders them; another
+    // feed's commit may make this merge durable first, and a run killed in between must leave
+    // the next one rendering rather than keeping the files for a page as last read.
+    store.record_published(&feed.id, None)?;
     let new = store.merge(&feed.id, seen, run.now.timestamp())?;
     store.save_last_read(&page_key(feed), read)?;
     Ok(Taken {
@@ -618,7 +622,7 @@ fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Op
         return None;
     }
     let published = health.published.as_ref()?;
-    if published.key != published_key(&run.base_url, feed, health)? {
+    if published.key != published_key(run, feed, health)? {
         return None;
     }
     let files = feed_files(feed);
@@ -629,12 +633,16 @@ fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Op
     intact.then_some(published.items)
 }
 
-/// What a feed's files are rendered from besides its items: the config that shapes them (how
-/// the page is read changes the items, which the content fingerprint covers), the site's
-/// address and this version of dateline, with the content fingerprint and date of its items.
-fn published_key(base_url: &Url, feed: &FeedConfig, health: &FeedHealth) -> Option<String> {
+/// What a feed's files are rendered from besides its items: the config that shapes them, the
+/// way its page is read (`page_key`: a page read one way, then another, then the first way
+/// again must not find the first way's last read matching files the second way wrote), the
+/// site's address, the folder they are in and this version of dateline, with the content
+/// fingerprint and date of its items.
+fn published_key(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Option<String> {
     let mut key = Fingerprint::new();
-    key.text(base_url.as_str())
+    key.text(run.base_url.as_str())
+        .text(&run.output.path().to_string_lossy())
+        .text(&page_key(feed))
         .text(&feed.id)
         .opt_text(feed.title.as_deref())
         .text(feed.url.as_str())
@@ -702,7 +710,7 @@ fn finish(
         changed_at: Some(changed_at),
         ..FeedHealth::default()
     };
-    if let Some(key) = published_key(&run.base_url, feed, &rendered_from) {
+    if let Some(key) = published_key(run, feed, &rendered_from) {
         let store = lock(&run.store);
         store.record_published(
             &feed.id,

@@ -776,6 +776,57 @@ fn a_page_that_changed_around_the_same_items_keeps_its_files() {
 }
 
 #[test]
+fn a_selector_changed_and_changed_back_is_read_again_each_time() {
+    let site = Site::new("");
+    site.baseline();
+    let config = std::fs::read_to_string(&site.config).unwrap();
+    let title = |site: &Site| site.items()[0].title.clone();
+    assert_eq!(title(&site), "台積電法說會前夕外資連三買");
+    // The same page, read with another title selector, then with the first one again.
+    let by_href = config.replace(
+        "item = \"ul.news > li\"",
+        "item = \"ul.news > li\"\ntitle = \"a@href\"",
+    );
+    assert_ne!(by_href, config);
+    std::fs::write(&site.config, &by_href).unwrap();
+    assert!(site.build("2025-08-28T16:10:00+08:00").status.success());
+    assert_eq!(title(&site), "/news/1");
+    std::fs::write(&site.config, &config).unwrap();
+    assert!(site.build("2025-08-28T16:20:00+08:00").status.success());
+    assert_eq!(title(&site), "台積電法說會前夕外資連三買");
+}
+
+#[test]
+fn a_build_into_another_folder_does_not_stand_for_the_usual_one() {
+    let site = Site::new("");
+    site.baseline();
+    // A headline edited to one of the same length, previewed in another folder first.
+    let mut rows = ten_rows();
+    rows[0].2 = "台積電法說會前夕外資連四買";
+    assert_eq!(rows[0].2.len(), ten_rows()[0].2.len());
+    site.server.route(
+        "/list",
+        Route::page("text/html; charset=utf-8", page(&rows)),
+    );
+    let preview = site.dir.path().join("preview");
+    let output = dateline()
+        .arg("--config")
+        .arg(&site.config)
+        .args(["build", "--now", "2025-08-28T16:10:00+08:00", "--out"])
+        .arg(&preview)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        read_feed(&preview.join("news.atom")).1[0].title,
+        "台積電法說會前夕外資連四買"
+    );
+    // The usual build of the same page brings the usual folder up to date.
+    assert!(site.build("2025-08-28T16:20:00+08:00").status.success());
+    assert_eq!(site.items()[0].title, "台積電法說會前夕外資連四買");
+}
+
+#[test]
 fn relative_dates_read_again_later_are_the_same_items() {
     let site = Site::new("");
     let rows = |ago: [&str; 3]| {
