@@ -32,9 +32,10 @@ const SHRINK_ACCEPT_AFTER: i64 = 3;
 /// Words of the shrink error that tell it apart in the feed's last error.
 const SHRINK_MARK: &str = "the page layout has probably changed";
 
-/// What the HTTP validators of a page are kept under: the feed, the page, and how it is read
-/// (the extraction config and this version), so that fixing a selector, upgrading dateline or a
-/// second feed on the same page never gets a 304 for content it has not read.
+/// What the last read of a page (its validators and fingerprints) is kept under: the feed, the
+/// page, and how it is read (the extraction config and this build, `DATELINE_BUILD`: see
+/// build.rs at the top), so that fixing a selector, upgrading dateline or a second feed on the
+/// same page never keeps what it has not read.
 fn page_key(feed: &FeedConfig) -> String {
     let how = match (&feed.select, &feed.json) {
         (Some(s), _) => format!(
@@ -50,7 +51,7 @@ fn page_key(feed: &FeedConfig) -> String {
     };
     let mut hash = Sha256::new();
     hash.update(how.as_bytes());
-    hash.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hash.update(env!("DATELINE_BUILD").as_bytes());
     let digest = hex(&hash.finalize()[..8]);
     format!("{} {} {digest}", feed.id, feed.url)
 }
@@ -74,7 +75,7 @@ pub(crate) struct Fingerprint(Sha256);
 impl Fingerprint {
     pub(crate) fn new() -> Fingerprint {
         let mut hash = Sha256::new();
-        hash.update(env!("CARGO_PKG_VERSION"));
+        hash.update(env!("DATELINE_BUILD"));
         hash.update([0]);
         Fingerprint(hash)
     }
@@ -636,7 +637,7 @@ fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Op
 /// What a feed's files are rendered from besides its items: the config that shapes them, the
 /// way its page is read (`page_key`: a page read one way, then another, then the first way
 /// again must not find the first way's last read matching files the second way wrote), the
-/// site's address, the folder they are in and this version of dateline, with the content
+/// site's address, the folder they are in and this build of dateline, with the content
 /// fingerprint and date of its items.
 fn published_key(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Option<String> {
     let mut key = Fingerprint::new();
