@@ -4,7 +4,7 @@
 //! Every problem is collected with its line and key path, so `dateline check` can report them all
 //! at once instead of one per run.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -385,6 +385,7 @@ impl Config {
         let mut checker = Checker {
             text,
             problems: Vec::new(),
+            compiled: HashMap::new(),
         };
         let config = checker.config(path);
         match config {
@@ -416,6 +417,9 @@ fn base_dir_of(path: &Path) -> &Path {
 struct Checker<'t> {
     text: &'t str,
     problems: Vec<Problem>,
+    /// Selectors compiled so far, by their text: feeds of one portal share them, and compiling
+    /// them was a fifth of reading a config of 500 such feeds.
+    compiled: HashMap<String, Result<scraper::Selector, String>>,
 }
 
 impl<'t> Checker<'t> {
@@ -432,16 +436,15 @@ impl<'t> Checker<'t> {
         });
     }
 
-    /// Report keys a table does not know, each at its line, and give the table without them, so
-    /// that one misspelt key does not hide the section's other problems.
-    fn known_keys<'a>(
+    /// Report keys a table does not know, each at its line, and take them out of it, so that
+    /// one misspelt key does not hide the section's other problems.
+    fn known_keys(
         &mut self,
-        value: &Spanned<DeValue<'a>>,
+        value: &mut Spanned<DeValue<'_>>,
         path: &str,
         known: &[&str],
         nested: &[(&str, &[&str])],
-    ) -> Spanned<DeValue<'a>> {
-        let mut value = value.clone();
+    ) {
         if let DeValue::Table(table) = value.get_mut() {
             let mut unknown = Vec::new();
             for (key, inner) in table.iter_mut() {
@@ -451,9 +454,7 @@ impl<'t> Checker<'t> {
                     continue;
                 }
                 if let Some((_, inner_known)) = nested.iter().find(|(n, _)| *n == name) {
-                    let cleaned =
-                        self.known_keys(inner, &format!("{path}.{name}"), inner_known, &[]);
-                    *inner = cleaned;
+                    self.known_keys(inner, &format!("{path}.{name}"), inner_known, &[]);
                 }
             }
             for (name, span) in &unknown {
@@ -479,7 +480,6 @@ impl<'t> Checker<'t> {
                     .collect();
             }
         }
-        value
     }
 
     /// Deserialize one section on its own, so that an error in one feed does not hide the others.
@@ -503,7 +503,7 @@ impl<'t> Checker<'t> {
     }
 
     fn config(&mut self, path: &Path) -> Option<Config> {
-        let root = match DeTable::parse(self.text) {
+        let mut root = match DeTable::parse(self.text) {
             Ok(root) => root,
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
@@ -516,52 +516,47 @@ impl<'t> Checker<'t> {
         let mut raw_feeds: Vec<(usize, Range<usize>, RawFeed)> = Vec::new();
         let mut raw_tickers: Vec<(usize, RawTicker)> = Vec::new();
         let mut feeds_seen = false;
-        for (key, value) in root.get_ref().iter() {
+        for (key, value) in root.get_mut().iter_mut() {
             match key.get_ref().as_ref() {
                 "site" => {
-                    let value = self.known_keys(value, "site", SITE_KEYS, &[]);
-                    raw_site = self.section(&value, "site").unwrap_or_default()
+                    self.known_keys(value, "site", SITE_KEYS, &[]);
+                    raw_site = self.section(value, "site").unwrap_or_default()
                 }
                 "defaults" => {
-                    let value = self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
-                    raw_defaults = self.section(&value, "defaults").unwrap_or_default()
+                    self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
+                    raw_defaults = self.section(value, "defaults").unwrap_or_default()
                 }
                 "tickers" => {
-                    let DeValue::Array(array) = value.get_ref() else {
-                        self.problem(
-                            value.span(),
-                            "tickers",
-                            "must be an array of [[tickers]] tables",
-                        );
+                    let span = value.span();
+                    let DeValue::Array(array) = value.get_mut() else {
+                        self.problem(span, "tickers", "must be an array of [[tickers]] tables");
                         continue;
                     };
-                    for (i, entry) in array.iter().enumerate() {
+                    for (i, entry) in array.iter_mut().enumerate() {
                         let key = format!("tickers[{i}]");
-                        let entry = self.known_keys(entry, &key, TICKER_KEYS, &[]);
-                        if let Some(raw) = self.section::<RawTicker>(&entry, &key) {
+                        self.known_keys(entry, &key, TICKER_KEYS, &[]);
+                        if let Some(raw) = self.section::<RawTicker>(entry, &key) {
                             raw_tickers.push((i, raw));
                         }
                     }
                 }
                 "feeds" => {
                     feeds_seen = true;
-                    let DeValue::Array(array) = value.get_ref() else {
-                        self.problem(
-                            value.span(),
-                            "feeds",
-                            "must be an array of [[feeds]] tables",
-                        );
+                    let span = value.span();
+                    let DeValue::Array(array) = value.get_mut() else {
+                        self.problem(span, "feeds", "must be an array of [[feeds]] tables");
                         continue;
                     };
-                    for (i, feed) in array.iter().enumerate() {
+                    raw_feeds.reserve(array.len());
+                    for (i, feed) in array.iter_mut().enumerate() {
                         let key = format!("feeds[{i}]");
-                        let feed = self.known_keys(
+                        self.known_keys(
                             feed,
                             &key,
                             FEED_KEYS,
                             &[("select", SELECT_KEYS), ("json", JSON_KEYS)],
                         );
-                        if let Some(raw) = self.section::<RawFeed>(&feed, &key) {
+                        if let Some(raw) = self.section::<RawFeed>(feed, &key) {
                             raw_feeds.push((i, feed.span(), raw));
                         }
                     }
@@ -595,7 +590,7 @@ impl<'t> Checker<'t> {
         };
         let defaults = self.defaults(&raw_defaults);
         let mut ids = HashSet::new();
-        let mut feeds = Vec::new();
+        let mut feeds = Vec::with_capacity(raw_feeds.len());
         // A merged feed's named sources must be feeds of one listing each; checked against every
         // feed written, also those with problems of their own.
         let all_ids: HashSet<String> = raw_feeds
@@ -1180,9 +1175,16 @@ impl<'t> Checker<'t> {
         }
     }
 
+    fn compile(&mut self, selector: &str) -> Result<scraper::Selector, String> {
+        self.compiled
+            .entry(selector.to_string())
+            .or_insert_with(|| compile(selector))
+            .clone()
+    }
+
     fn select(&mut self, raw: RawSelect, index: usize) -> Option<SelectConfig> {
         let key = |name: &str| format!("feeds[{index}].select.{name}");
-        let item = match compile(raw.item.get_ref()) {
+        let item = match self.compile(raw.item.get_ref()) {
             Ok(sel) => Some(sel),
             Err(e) => {
                 self.problem(raw.item.span(), key("item"), e);
@@ -1192,7 +1194,7 @@ impl<'t> Checker<'t> {
         let mut spec =
             |value: Option<Spanned<String>>, name: &str| -> Result<Option<ValueSpec>, ()> {
                 let Some(value) = value else { return Ok(None) };
-                match ValueSpec::parse(value.get_ref()) {
+                match ValueSpec::parse_with(value.get_ref(), |text| self.compile(text)) {
                     Ok(spec) => Ok(Some(spec)),
                     Err(e) => {
                         self.problem(value.span(), key(name), e);
@@ -1348,6 +1350,27 @@ language = "ja"
         assert_eq!(config.feeds[1].timezone, chrono_tz::Asia::Tokyo);
         assert_eq!(config.feeds[1].language, "ja");
         assert_eq!(config.feeds[1].timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn feeds_sharing_selectors_each_get_them_and_their_problems() {
+        let feed = |id: &str, item: &str| {
+            format!(
+                "[[feeds]]\nid = \"{id}\"\nurl = \"https://example.com/{id}\"\n[feeds.select]\nitem = \"{item}\"\ntitle = \"a.t\"\n\n"
+            )
+        };
+        let head = "[site]\nbase_url = \"https://feeds.example.com/\"\n\n";
+        let good = format!("{head}{}{}", feed("a", "ul > li"), feed("b", "ul > li"));
+        let config = Config::parse(&good, Path::new("/etc/dateline/config.toml")).unwrap();
+        for feed in &config.feeds {
+            let select = feed.select.as_ref().unwrap();
+            assert_eq!(select.item_source, "ul > li");
+            let title = select.title.as_ref().unwrap();
+            assert!(title.selector.is_some() && title.attr.is_none());
+        }
+        let bad = format!("{head}{}{}", feed("a", "ul >"), feed("b", "ul >"));
+        let keys: Vec<String> = problems(&bad).into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["feeds[0].select.item", "feeds[1].select.item"]);
     }
 
     #[test]

@@ -18,6 +18,15 @@ impl ValueSpec {
     /// Parse `sel`, `sel@attr` or `@attr`. The `@` splits only when what follows is an attribute
     /// name, so selectors that contain `@` inside brackets stay whole.
     pub fn parse(source: &str) -> Result<Self, String> {
+        ValueSpec::parse_with(source, compile)
+    }
+
+    /// `parse`, compiling the selector part with `compile` (a config's checker reuses what it
+    /// compiled for other feeds).
+    pub fn parse_with(
+        source: &str,
+        mut compile: impl FnMut(&str) -> Result<Selector, String>,
+    ) -> Result<Self, String> {
         let source = source.trim();
         if source.is_empty() {
             return Err("empty selector".into());
