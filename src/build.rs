@@ -614,10 +614,11 @@ fn keep_published(
     }))
 }
 
-/// With the page not modified, whether the files already published are exactly what this run
-/// would render, so rendering can be skipped: nothing else feeds them (no article summaries
-/// arriving, no age filter moving with the clock), they were rendered from the same content,
-/// config and version, and they are still there at the sizes written. Their item count if so.
+/// With the page or its items as last read, whether the files already published are exactly
+/// what this run would render, so rendering can be skipped: nothing else feeds them (no article
+/// summaries arriving, no age filter moving with the clock), they were rendered from the same
+/// content and `published_key`, and they are still there at the sizes written. Their item count
+/// if so.
 fn unchanged_and_intact(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Option<usize> {
     if !feed.publish || feed.fetch_articles || feed.filter.max_age_days.is_some() {
         return None;
