@@ -1,6 +1,8 @@
 //! The whole build against a local server: N synthetic portal pages (80–300 KB, CJK, scripts,
 //! sidebars, 40 dated headlines each) served from 127.0.0.1, `dateline build` over N feeds, then
-//! a no-change rerun where every page answers 304. Reports pages/s, MB/s, CPU seconds and peak
+//! three kinds of rerun: every page answers 304 ("no-change"); no validators and the same pages
+//! in full ("same page"); no validators and each page stamped with a serial number where dynamic
+//! pages print when they were served ("same items"). Reports pages/s, MB/s, CPU seconds and peak
 //! RSS of the build process.
 //!
 //!     cargo bench --bench e2e                 # 500 feeds
@@ -8,7 +10,7 @@
 //!     cargo bench --bench e2e -- --peers      # then rsspls and a Python pipeline over the same pages
 //!     cargo bench --bench e2e -- --compression   # cold builds served plain, gzip and brotli
 //!
-//! The no-change figures are the median of `--reruns N` reruns (5 by default).
+//! Each kind of rerun is the median of `--reruns N` runs (5 by default).
 //!
 //! `--peers` runs, after dateline's cold build and rerun, two peer tools over the same pages from
 //! the same server: rsspls (`--rsspls PATH` or `DATELINE_BENCH_RSSPLS`, default
