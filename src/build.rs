@@ -37,23 +37,23 @@ const SHRINK_MARK: &str = "the page layout has probably changed";
 /// build.rs at the top), so that fixing a selector, upgrading dateline or a second feed on the
 /// same page never keeps what it has not read.
 fn page_key(feed: &FeedConfig) -> String {
-    let how = match (&feed.select, &feed.json) {
-        (Some(s), _) => format!(
-            "select {} {:?} {:?} {:?} {:?}",
-            s.item_source,
-            s.title.as_ref().map(|v| &v.source),
-            s.link.as_ref().map(|v| &v.source),
-            s.date.as_ref().map(|v| &v.source),
-            s.date_format
-        ),
-        (None, Some(j)) => format!("json {j:?}"),
-        (None, None) => "auto".into(),
-    };
-    let mut hash = Sha256::new();
-    hash.update(how.as_bytes());
-    hash.update(env!("DATELINE_BUILD").as_bytes());
-    let digest = hex(&hash.finalize()[..8]);
-    format!("{} {} {digest}", feed.id, feed.url)
+    let mut how = Fingerprint::new();
+    match (&feed.select, &feed.json) {
+        (Some(s), _) => {
+            how.text("select").text(&s.item_source);
+            for value in [&s.title, &s.link, &s.date] {
+                how.opt_text(value.as_ref().map(|v| v.source.as_str()));
+            }
+            how.opt_text(s.date_format.as_deref());
+        }
+        (None, Some(j)) => {
+            how.text("json").text(&format!("{j:?}"));
+        }
+        (None, None) => {
+            how.text("auto");
+        }
+    }
+    format!("{} {} {}", feed.id, feed.url, &how.finish()[..16])
 }
 
 /// A digest written out in lowercase hex.
