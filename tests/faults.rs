@@ -91,8 +91,37 @@ impl Site {
             .unwrap()
     }
 
+    /// A build at `now` that must succeed, with debug logging: its log.
+    fn logged_build(&self, now: &str) -> String {
+        let output = dateline()
+            .arg("-vv")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["build", "--now", now])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stderr(&output)
+    }
+
     fn out(&self, name: &str) -> PathBuf {
         self.dir.path().join("public").join(name)
+    }
+
+    /// The bytes and last-write time of each published file named.
+    fn published(&self, files: &[&str]) -> Vec<(Vec<u8>, SystemTime)> {
+        files
+            .iter()
+            .map(|f| (std::fs::read(self.out(f)).unwrap(), modified(&self.out(f))))
+            .collect()
+    }
+
+    /// The files still hold what `published` saw, and were not written since.
+    fn assert_untouched(&self, files: &[&str], before: &[(Vec<u8>, SystemTime)]) {
+        for (f, (bytes, mtime)) in files.iter().zip(before) {
+            assert_eq!(&std::fs::read(self.out(f)).unwrap(), bytes, "{f} rewritten");
+            assert_eq!(&modified(&self.out(f)), mtime, "{f} touched");
+        }
     }
 
     fn items(&self) -> Vec<ReadItem> {
@@ -629,10 +658,7 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
         "index.html",
         "feeds.opml",
     ];
-    let before: Vec<(Vec<u8>, SystemTime)> = files
-        .iter()
-        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
-        .collect();
+    let before = site.published(&files);
     std::thread::sleep(Duration::from_millis(50));
     // A later run (a different clock) where the server answers 304.
     let output = site.build("2025-08-28T16:20:00+08:00");
@@ -645,10 +671,7 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
         .rfind(|s| s.path == "/list")
         .unwrap();
     assert_eq!(last.headers.get("if-none-match").unwrap(), "\"v1\"");
-    for (f, (bytes, mtime)) in files.iter().zip(&before) {
-        assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
-        assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
-    }
+    site.assert_untouched(&files, &before);
     // Unchanged content served again in full (no ETag): still no rewrite; lastBuildDate is the
     // time of the last change, not of the run.
     site.server
@@ -666,43 +689,33 @@ fn a_run_with_nothing_new_touches_nothing_and_uses_conditional_get() {
 fn the_same_page_sent_again_in_full_is_not_read_again() {
     let site = Site::new("");
     site.baseline();
-    let verbose_build = |now: &str| {
-        let output = dateline()
-            .arg("-vv")
-            .arg("--config")
-            .arg(&site.config)
-            .args(["build", "--now", now])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
-        stderr(&output)
-    };
     const KEPT: &str = "feed news: the page as last read; its files stay";
     let files = ["news.xml", "news.atom", "news.json"];
-    let before: Vec<(Vec<u8>, SystemTime)> = files
-        .iter()
-        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
-        .collect();
+    let before = site.published(&files);
     std::thread::sleep(Duration::from_millis(50));
 
     // The same bytes again (no validators): the page is fetched, not read.
-    assert!(verbose_build("2025-08-28T16:20:00+08:00").contains(KEPT));
+    assert!(
+        site.logged_build("2025-08-28T16:20:00+08:00")
+            .contains(KEPT)
+    );
     assert_eq!(site.requests(), 2);
-    for (f, (bytes, mtime)) in files.iter().zip(&before) {
-        assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
-        assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
-    }
+    site.assert_untouched(&files, &before);
 
     // A published file gone: the same page is read again and the file comes back as it was.
     std::fs::remove_file(site.out("news.atom")).unwrap();
-    assert!(!verbose_build("2025-08-28T16:30:00+08:00").contains(KEPT));
+    assert!(
+        !site
+            .logged_build("2025-08-28T16:30:00+08:00")
+            .contains(KEPT)
+    );
     assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), before[1].0);
 
     // The same bytes under another content type may decode differently: they are read (and
     // give the same items).
     site.server
         .route("/list", Route::page("text/html", ten_items()));
-    let log = verbose_build("2025-08-28T16:40:00+08:00");
+    let log = site.logged_build("2025-08-28T16:40:00+08:00");
     assert!(!log.contains(KEPT), "{log}");
     assert!(log.contains("the page's items as last read"), "{log}");
 
@@ -713,7 +726,11 @@ fn the_same_page_sent_again_in_full_is_not_read_again() {
         "/list",
         Route::page("text/html; charset=utf-8", page(&rows)),
     );
-    assert!(!verbose_build("2025-08-28T16:50:00+08:00").contains(KEPT));
+    assert!(
+        !site
+            .logged_build("2025-08-28T16:50:00+08:00")
+            .contains(KEPT)
+    );
     let items = site.items();
     assert_eq!(items.len(), 11);
     assert_eq!(items[0].title, "第十一則：電子股午後翻紅");
@@ -723,17 +740,6 @@ fn the_same_page_sent_again_in_full_is_not_read_again() {
 fn a_page_that_changed_around_the_same_items_keeps_its_files() {
     let site = Site::new("");
     site.baseline();
-    let verbose_build = |now: &str| {
-        let output = dateline()
-            .arg("-vv")
-            .arg("--config")
-            .arg(&site.config)
-            .args(["build", "--now", now])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
-        stderr(&output)
-    };
     const KEPT: &str = "feed news: the page's items as last read; its files stay";
     // Dynamic pages print when they were served.
     let served_at = |time: &str, rows: &[(Option<u32>, u32, &str)]| {
@@ -744,27 +750,26 @@ fn a_page_that_changed_around_the_same_items_keeps_its_files() {
             Route::page("text/html; charset=utf-8", html.into_bytes()),
         );
     };
-    let before: Vec<(Vec<u8>, SystemTime)> = ["news.xml", "news.atom", "news.json"]
-        .iter()
-        .map(|f| (std::fs::read(site.out(f)).unwrap(), modified(&site.out(f))))
-        .collect();
+    let files = ["news.xml", "news.atom", "news.json"];
+    let before = site.published(&files);
     std::thread::sleep(Duration::from_millis(50));
 
     for (run, time) in ["16:20", "16:30"].iter().enumerate() {
         served_at(time, &ten_rows());
-        let log = verbose_build(&format!("2025-08-28T{time}:00+08:00"));
+        let log = site.logged_build(&format!("2025-08-28T{time}:00+08:00"));
         assert!(log.contains(KEPT), "run {run}: {log}");
-        for (f, (bytes, mtime)) in ["news.xml", "news.atom", "news.json"].iter().zip(&before) {
-            assert_eq!(&std::fs::read(site.out(f)).unwrap(), bytes, "{f} rewritten");
-            assert_eq!(&modified(&site.out(f)), mtime, "{f} touched");
-        }
+        site.assert_untouched(&files, &before);
     }
 
     // An edited headline around the page's new time is read and published.
     let mut rows = ten_rows();
     rows[3].2 = "央行理監事會維持利率不變（更新）";
     served_at("16:40", &rows);
-    assert!(!verbose_build("2025-08-28T16:40:00+08:00").contains(KEPT));
+    assert!(
+        !site
+            .logged_build("2025-08-28T16:40:00+08:00")
+            .contains(KEPT)
+    );
     let items = site.items();
     assert_eq!(items.len(), 10);
     assert!(
@@ -864,15 +869,10 @@ fn relative_dates_read_again_later_are_the_same_items() {
             rows(["15分鐘前", "1小時前", "3小時前"]),
         ),
     );
-    let output = dateline()
-        .arg("-vv")
-        .arg("--config")
-        .arg(&site.config)
-        .args(["build", "--now", "2025-08-28T16:10:00+08:00"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("the page's items as last read"));
+    assert!(
+        site.logged_build("2025-08-28T16:10:00+08:00")
+            .contains("the page's items as last read")
+    );
     assert_eq!(std::fs::read(site.out("news.atom")).unwrap(), published);
 }
 
