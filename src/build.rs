@@ -335,17 +335,22 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
 }
 
 async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt, FeedError> {
-    let now = run.now.timestamp();
-    let (last, health) = {
-        let mut store = lock(&run.store);
-        let has_items = seed_from_published(&mut store, &run.output, feed, now)?;
-        // Validators without stored items would turn a 304 into an empty feed.
-        let last = if has_items {
-            store.last_read(&page_key(feed))?
-        } else {
-            LastRead::default()
-        };
-        (last, store.health(&feed.id)?)
+    // Waiting here for a feed being merged on the blocking threads would stall every request
+    // in flight (500 feeds: the async thread waited 42 ms of a 0.48 s build); a blocking
+    // thread waits instead.
+    let held = match run.store.try_lock() {
+        Ok(mut store) => Some(feed_start(&mut store, run, feed)?),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+        Err(std::sync::TryLockError::Poisoned(_)) => panic!("store lock poisoned"),
+    };
+    let (last, health) = match held {
+        Some(start) => start,
+        None => {
+            off_async(run, feed, |run, feed| {
+                feed_start(&mut lock(&run.store), run, feed)
+            })
+            .await?
+        }
     };
     let mut request = Request::for_feed(feed);
     request.validators = last.validators.clone();
@@ -396,6 +401,22 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         render(run, feed, &health, &taken)
     })
     .await
+}
+
+/// What a feed's run starts from: the page as last read and the feed's health.
+fn feed_start(
+    store: &mut Store,
+    run: &Run,
+    feed: &FeedConfig,
+) -> Result<(LastRead, FeedHealth), FeedError> {
+    let has_items = seed_from_published(store, &run.output, feed, run.now.timestamp())?;
+    // Validators without stored items would turn a 304 into an empty feed.
+    let last = if has_items {
+        store.last_read(&page_key(feed))?
+    } else {
+        LastRead::default()
+    };
+    Ok((last, store.health(&feed.id)?))
 }
 
 /// Runs a feed's work after its fetch on the blocking threads: it is CPU and the state file.
