@@ -95,9 +95,18 @@ impl OutputDir {
 
     /// Publish `bytes` as `name` atomically, unless the file already holds exactly these bytes.
     pub fn publish(&self, name: &str, bytes: &[u8]) -> Result<Written, PublishError> {
+        match self.stage(name, bytes)? {
+            Some(staged) => staged.put().map(|()| Written::Changed),
+            None => Ok(Written::Unchanged),
+        }
+    }
+
+    /// Write `bytes` beside `name`, to be put in its place later ([`Staged::put`]); `None` when
+    /// the file already holds exactly these bytes. Dropped unput, the written file is removed.
+    pub fn stage(&self, name: &str, bytes: &[u8]) -> Result<Option<Staged>, PublishError> {
         let target = self.root.join(name);
         if holds(&target, bytes) {
-            return Ok(Written::Unchanged);
+            return Ok(None);
         }
         let write_error = |source| PublishError::Write {
             path: target.clone(),
@@ -106,8 +115,28 @@ impl OutputDir {
         let mut temp = self.temp_file(name).map_err(write_error)?;
         temp.write_all(bytes).map_err(write_error)?;
         make_readable(temp.as_file()).map_err(write_error)?;
-        temp.persist(&target).map_err(|e| write_error(e.error))?;
-        Ok(Written::Changed)
+        Ok(Some(Staged {
+            temp: temp.into_temp_path(),
+            target,
+        }))
+    }
+}
+
+/// A file written beside the one it replaces (see [`OutputDir::stage`]).
+#[derive(Debug)]
+pub struct Staged {
+    temp: tempfile::TempPath,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// Rename the file over the published one.
+    pub fn put(self) -> Result<(), PublishError> {
+        let Staged { temp, target } = self;
+        temp.persist(&target).map_err(|e| PublishError::Write {
+            path: target,
+            source: e.error,
+        })
     }
 }
 

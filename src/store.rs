@@ -206,11 +206,11 @@ pub struct Published {
     pub sizes: Vec<u64>,
 }
 
-/// The state file. Writes are grouped in one open transaction. It is committed before a feed's
-/// files are published when that feed brought items new to the store (so no item a reader has
-/// seen can be missing from the state), otherwise every `GROUP_COMMIT` while feeds finish,
-/// before the site is written and when the store is dropped: a run of mostly unchanged feeds
-/// costs a few commits instead of five per feed. A kill loses at most that window's
+/// The state file. Writes are grouped in one open transaction. Files that may show items new
+/// to the store wait for the commit that makes them durable (so no item a reader has seen can
+/// be missing from the state; `build::finish` stages them). It commits when several feeds
+/// wait, every `GROUP_COMMIT` while feeds finish, before the site is written and when the store
+/// is dropped: a run costs a few commits instead of one or more per feed. A kill loses at most that window's
 /// bookkeeping (success times, validators, what files were rendered from), which the next run
 /// redoes by reading those pages again.
 pub struct Store {
@@ -379,14 +379,26 @@ impl Store {
         Ok(())
     }
 
-    /// Called before publishing files rendered from the store: commits if the open transaction
-    /// holds new items or is older than `GROUP_COMMIT` (feeds finishing close together share
-    /// one commit, and the pages they touch are written to the log once).
-    pub fn commit_before_publishing(&self) -> Result<(), StoreError> {
-        match self.opened_at.get() {
-            Some(_) if self.holds_new_items.get() => self.commit(),
-            Some(at) if at.elapsed() >= GROUP_COMMIT => self.commit(),
-            _ => Ok(()),
+    /// Whether items new to the store wait for a commit: files that may show them must wait
+    /// for it too.
+    pub fn holds_new_items(&self) -> bool {
+        self.holds_new_items.get()
+    }
+
+    /// Whether the open transaction is `GROUP_COMMIT` old: feeds finishing close together share
+    /// one commit, and the pages they touch are written to the log once.
+    pub fn commit_due(&self) -> bool {
+        self.opened_at
+            .get()
+            .is_some_and(|at| at.elapsed() >= GROUP_COMMIT)
+    }
+
+    /// Commit if [`Store::commit_due`].
+    pub fn commit_if_due(&self) -> Result<(), StoreError> {
+        if self.commit_due() {
+            self.commit()
+        } else {
+            Ok(())
         }
     }
 
@@ -884,24 +896,24 @@ mod tests {
     }
 
     #[test]
-    fn new_items_are_committed_before_publishing_and_the_rest_waits() {
+    fn new_items_wait_for_a_commit_and_the_rest_for_the_window() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
         let items = [item("a", "A", Some(100))];
         assert_eq!(store.merge("f", &items, 1000).unwrap(), 1);
-        store.commit_before_publishing().unwrap();
-        assert!(
-            store.conn.is_autocommit(),
-            "new items were left uncommitted"
-        );
+        assert!(store.holds_new_items());
+        store.commit().unwrap();
+        assert!(!store.holds_new_items(), "a commit made them durable");
 
         // Nothing new: the bookkeeping waits for the group commit.
         assert_eq!(store.merge("f", &items, 1100).unwrap(), 0);
         store.record_success("f", 1100, "h", 1000, Some(1)).unwrap();
-        store.commit_before_publishing().unwrap();
+        assert!(!store.holds_new_items());
+        store.commit_if_due().unwrap();
         assert!(!store.conn.is_autocommit(), "committed without need");
         std::thread::sleep(GROUP_COMMIT);
-        store.commit_before_publishing().unwrap();
+        assert!(store.commit_due());
+        store.commit_if_due().unwrap();
         assert!(
             store.conn.is_autocommit(),
             "the window passed without a commit"

@@ -362,6 +362,39 @@ fn a_layout_change_to_zero_items_keeps_the_feed() {
 }
 
 #[test]
+fn a_file_that_cannot_be_put_in_place_fails_its_feed_until_it_can() {
+    let site = Site::new("");
+    site.server.route(
+        "/list",
+        Route::page("text/html; charset=utf-8", ten_items()),
+    );
+    // A folder where the JSON feed goes: the new file cannot be renamed over it. On a first
+    // run every item is new, so the files wait for the commit that stores them.
+    std::fs::create_dir_all(site.out("news.json").join("keep")).unwrap();
+    let output = site.build(NOW);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(
+        errors[0].starts_with("error: feed news: writing") && errors[0].contains("news.json"),
+        "{text}"
+    );
+    let index = std::fs::read_to_string(site.out("index.html")).unwrap();
+    let section = &index[index.find("id=\"feed-news\"").unwrap()..];
+    assert!(section.contains("Last error"), "{section}");
+
+    // Once the folder is gone, the same page is rendered again and every file written.
+    std::fs::remove_dir_all(site.out("news.json")).unwrap();
+    let output = site.build("2025-08-28T16:10:00+08:00");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(site.items().len(), 10);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.out("news.json")).unwrap()).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 10);
+}
+
+#[test]
 fn a_page_with_far_fewer_items_than_before_keeps_the_feed() {
     let site = Site::new("");
     let baseline = site.baseline();
