@@ -20,7 +20,8 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
 use crate::publish::{OutputDir, PublishError, Staged};
 use crate::store::{
-    Article, FeedHealth, LastRead, Opened, Published, SeenItem, Store, StoreError, StoredItem, lock,
+    Article, FeedHealth, GROUP_COMMIT, LastRead, Opened, Published, SeenItem, Store, StoreError,
+    StoredItem, lock,
 };
 use crate::write::{self, Entry, FeedMeta};
 
@@ -286,6 +287,26 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             report(&run, &feed.id, started, result, progress.as_ref())
         }
     });
+    // Staged files wait for a shared commit; behind slow feeds, for two GROUP_COMMIT windows
+    // at most.
+    let feeds_done = Arc::new(tokio::sync::Notify::new());
+    let flusher = {
+        let (run, feeds_done) = (run.clone(), feeds_done.clone());
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval_at(tokio::time::Instant::now() + GROUP_COMMIT, GROUP_COMMIT);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let run = run.clone();
+                        let _ = tokio::task::spawn_blocking(move || put_all_staged(&run, true)).await;
+                    }
+                    () = feeds_done.notified() => break,
+                }
+            }
+        })
+    };
     // The fetcher bounds requests in flight; this bounds pages held in memory at once: those
     // being fetched, and two per core read or waiting to be read (500 feeds: 16 waiting took
     // the peak from 30 to 33-35 MB, in the same wall time).
@@ -293,8 +314,11 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .buffer_unordered(config.fetch.concurrency.max(1) + 2 * cores())
         .collect()
         .await;
+    // A flush under way finishes before the feeds that read these files begin.
+    feeds_done.notify_one();
+    let _ = flusher.await;
     // Merged feeds show their sources' items, and the index every feed's files.
-    put_all_staged(&run)?;
+    put_all_staged(&run, false);
     for feed in merged {
         let started = Instant::now();
         let result = build_merged(&run, config, feed).await;
@@ -319,9 +343,10 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             ));
         }
     }
-    put_all_staged(&run)?;
+    put_all_staged(&run, false);
     // A feed whose staged files could not be put in place had already reported success.
-    for (id, error) in std::mem::take(&mut *run.unput.lock().expect("unput lock")) {
+    let unput = std::mem::take(&mut *lock_unput(&run));
+    for (id, error) in unput {
         if let Some(feed) = feeds.iter_mut().find(|r| r.id == id) {
             let store = lock(&run.store);
             if let Err(e) = store.record_failure(&id, run.now.timestamp(), &error.to_string()) {
@@ -764,24 +789,31 @@ fn finish(
     let ready = {
         let store = lock(&run.store);
         store.record_success(&feed.id, now, &hash, changed_at, count)?;
-        if store.holds_new_items() {
+        if store.holds_unsaved_items() {
             // Until the files are in place, what they were rendered from is unknown.
             store.record_published(&feed.id, None)?;
-            let mut waiting = lock_staged(run);
-            waiting.push(staged);
-            if waiting.len() < STAGED_FEEDS && !store.commit_due() {
+            let waiting = {
+                let mut waiting = lock_staged(run);
+                waiting.push(staged);
+                waiting.len()
+            };
+            if waiting < STAGED_FEEDS && !store.commit_due() {
                 return Ok(changed);
             }
-            store.commit()?;
-            std::mem::take(&mut *waiting)
+            // A failed commit fails this feed with the others waiting (see `commit_staged`).
+            commit_staged(run, &store).unwrap_or_default()
         } else {
-            store.commit_if_due()?;
+            let ready = if store.commit_due() {
+                commit_staged(run, &store)?
+            } else {
+                Vec::new()
+            };
             if let Err(e) = put_files(staged.files) {
                 store.record_published(&feed.id, None)?;
                 return Err(e);
             }
             store.record_published(&feed.id, staged.published.as_ref())?;
-            return Ok(changed);
+            ready
         }
     };
     put_staged(run, ready);
@@ -803,6 +835,27 @@ fn lock_staged(run: &Run) -> std::sync::MutexGuard<'_, Vec<StagedFeed>> {
     run.staged.lock().expect("staged feeds lock")
 }
 
+fn lock_unput(run: &Run) -> std::sync::MutexGuard<'_, Vec<(String, FeedError)>> {
+    run.unput.lock().expect("unput feeds lock")
+}
+
+/// Commit, and take the staged feeds, whose files can now go up. When the commit fails, the
+/// items those files show may be lost: the files are dropped and each of those feeds fails
+/// with the commit's error. Locks are taken in the order store, staged, unput.
+fn commit_staged(run: &Run, store: &Store) -> Result<Vec<StagedFeed>, StoreError> {
+    let mut waiting = lock_staged(run);
+    match store.commit() {
+        Ok(()) => Ok(std::mem::take(&mut *waiting)),
+        Err(e) => {
+            let mut unput = lock_unput(run);
+            for feed in waiting.drain(..) {
+                unput.push((feed.id, FeedError::State(e.shared())));
+            }
+            Err(e)
+        }
+    }
+}
+
 fn put_files(files: Vec<Staged>) -> Result<(), FeedError> {
     for file in files {
         file.put()?;
@@ -813,34 +866,36 @@ fn put_files(files: Vec<Staged>) -> Result<(), FeedError> {
 /// Put in place the files of feeds whose items a commit has made durable. A feed whose files
 /// cannot be put has its report turned into that failure at the end of the run.
 fn put_staged(run: &Run, ready: Vec<StagedFeed>) {
+    if ready.is_empty() {
+        return;
+    }
     let mut records = Vec::with_capacity(ready.len());
     for feed in ready {
         match put_files(feed.files) {
             Ok(()) => records.extend(feed.published.map(|p| (feed.id, p))),
-            Err(e) => run.unput.lock().expect("unput lock").push((feed.id, e)),
+            Err(e) => lock_unput(run).push((feed.id, e)),
         }
     }
     let store = lock(&run.store);
     for (id, published) in records {
         if let Err(e) = store.record_published(&id, Some(&published)) {
-            run.unput.lock().expect("unput lock").push((id, e.into()));
+            lock_unput(run).push((id, e.into()));
         }
     }
 }
 
-/// Commit, and put in place every feed's staged files.
-fn put_all_staged(run: &Run) -> Result<(), StoreError> {
+/// Commit and put every staged feed's files in place; with `only_due`, only once the open
+/// transaction is `GROUP_COMMIT` old (staged files wait no longer than that for slow feeds).
+fn put_all_staged(run: &Run, only_due: bool) {
     let ready = {
         let store = lock(&run.store);
-        let mut waiting = lock_staged(run);
-        if waiting.is_empty() {
-            return Ok(());
+        if lock_staged(run).is_empty() || (only_due && !store.commit_due()) {
+            return;
         }
-        store.commit()?;
-        std::mem::take(&mut *waiting)
+        // A failure is each waiting feed's, and the run's last commit reports it again.
+        commit_staged(run, &store).unwrap_or_default()
     };
     put_staged(run, ready);
-    Ok(())
 }
 
 /// Follow each item's link that has not been read yet, once, for a summary, author, picture and
@@ -1559,6 +1614,7 @@ fn stage_feed(
 mod tests {
     use super::*;
     use chrono::{TimeZone, Timelike};
+    use std::path::Path;
 
     fn entry(link: &str, title: &str, day: u32, hour: u32) -> Entry {
         let link = Url::parse(link).unwrap();
@@ -1575,17 +1631,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn files_showing_new_items_wait_for_the_commit_that_stores_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    /// A run over a fresh store and folder in `dir`, and `n` feeds with one new item each.
+    fn staging_run(dir: &Path, n: usize) -> (Run, Vec<FeedConfig>, [Entry; 1], [SeenItem; 1]) {
+        let (store, _) = Store::open(&dir.join("state.sqlite")).unwrap();
         let run = Run {
             fetcher: Fetcher::new(crate::config::FetchLimits {
                 concurrency: 1,
                 per_host: 1,
             })
             .unwrap(),
-            output: OutputDir::open(&dir.path().join("out")).unwrap(),
+            output: OutputDir::open(&dir.join("out")).unwrap(),
             store: Arc::new(Mutex::new(store)),
             staged: Mutex::new(Vec::new()),
             unput: Mutex::new(Vec::new()),
@@ -1607,7 +1662,7 @@ mod tests {
             source_name: None,
             categories: Vec::new(),
         }];
-        let feeds: Vec<FeedConfig> = (0..STAGED_FEEDS + 2)
+        let feeds: Vec<FeedConfig> = (0..n)
             .map(|i| {
                 let url = Url::parse("https://news.example.com/list").unwrap();
                 let mut feed = FeedConfig::for_url(url, chrono_tz::Asia::Taipei);
@@ -1615,11 +1670,20 @@ mod tests {
                 feed
             })
             .collect();
-        let in_place = |feed: &FeedConfig| {
-            feed_files(feed)
-                .iter()
-                .all(|name| run.output.path().join(name).is_file())
-        };
+        (run, feeds, entries, seen)
+    }
+
+    fn files_in_place(run: &Run, feed: &FeedConfig) -> bool {
+        feed_files(feed)
+            .iter()
+            .all(|name| run.output.path().join(name).is_file())
+    }
+
+    #[test]
+    fn files_showing_new_items_wait_for_the_commit_that_stores_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (run, feeds, entries, seen) = staging_run(dir.path(), STAGED_FEEDS + 2);
+        let in_place = |feed: &FeedConfig| files_in_place(&run, feed);
         let mut waited = 0;
         for feed in &feeds {
             lock(&run.store)
@@ -1627,20 +1691,45 @@ mod tests {
                 .unwrap();
             assert!(finish(&run, feed, &entries, &FeedHealth::default(), Some(1)).unwrap());
             // Its files are in place exactly when its new item is committed.
-            assert_eq!(in_place(feed), !lock(&run.store).holds_new_items());
+            assert_eq!(in_place(feed), !lock(&run.store).holds_unsaved_items());
             waited += usize::from(!in_place(feed));
         }
         assert!(
             waited >= STAGED_FEEDS - 1,
             "{waited} feeds waited for a commit"
         );
-        put_all_staged(&run).unwrap();
-        assert!(!lock(&run.store).holds_new_items());
+        put_all_staged(&run, false);
+        assert!(!lock(&run.store).holds_unsaved_items());
         for feed in &feeds {
             assert!(in_place(feed), "{}", feed.id);
             let health = lock(&run.store).health(&feed.id).unwrap();
             assert_eq!(health.published.map(|p| p.items), Some(1), "{}", feed.id);
         }
+    }
+
+    #[test]
+    fn a_failed_commit_fails_the_feeds_waiting_for_it_and_puts_none_of_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (run, feeds, entries, seen) = staging_run(dir.path(), STAGED_FEEDS);
+        lock(&run.store).fail_next_commit_for_tests();
+        for feed in &feeds {
+            lock(&run.store)
+                .merge(&feed.id, &seen, run.now.timestamp())
+                .unwrap();
+            finish(&run, feed, &entries, &FeedHealth::default(), Some(1)).unwrap();
+        }
+        put_all_staged(&run, false);
+        let mut failed: Vec<String> = lock_unput(&run).iter().map(|(id, _)| id.clone()).collect();
+        failed.sort();
+        let mut ids: Vec<String> = feeds.iter().map(|f| f.id.clone()).collect();
+        ids.sort();
+        assert_eq!(failed, ids);
+        for feed in &feeds {
+            assert!(!files_in_place(&run, feed), "{}", feed.id);
+        }
+        // Nothing staged is left behind in the folder either.
+        let left = std::fs::read_dir(run.output.path()).unwrap().count();
+        assert_eq!(left, 0, "temporary files left");
     }
 
     #[test]

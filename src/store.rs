@@ -4,7 +4,7 @@
 //!
 //! Instants are stored as Unix seconds; the feed's zone is applied when items are published.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -90,7 +90,7 @@ const MIGRATIONS: &[&str] = &[
 const CHECK_EVERY_SECONDS: i64 = 24 * 60 * 60;
 
 /// How long writes may wait in the open transaction while feeds finish.
-const GROUP_COMMIT: Duration = Duration::from_millis(250);
+pub const GROUP_COMMIT: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,6 +113,27 @@ pub enum StoreError {
         found: i64,
         known: usize,
     },
+}
+
+impl StoreError {
+    /// The same failure again, for each feed it fails (a SQLite error cannot be cloned).
+    pub fn shared(&self) -> StoreError {
+        match self {
+            StoreError::Sqlite { path, source } => StoreError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(source.to_string()),
+            },
+            StoreError::Io { path, source } => StoreError::Io {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            StoreError::TooNew { path, found, known } => StoreError::TooNew {
+                path: path.clone(),
+                found: *found,
+                known: *known,
+            },
+        }
+    }
 }
 
 /// An item as the store keeps it.
@@ -218,8 +239,12 @@ pub struct Store {
     path: PathBuf,
     /// When the open transaction began.
     opened_at: Cell<Option<Instant>>,
-    /// The open transaction holds items the store did not have before.
-    holds_new_items: Cell<bool>,
+    /// The open transaction holds items the store did not have before, or dates set on items:
+    /// what files showing them must not be published before.
+    holds_unsaved_items: Cell<bool>,
+    /// Why a commit failed in this run. SQLite may have rolled back the writes before it, so no
+    /// later commit can vouch for them: every commit after it fails too.
+    commit_failed: RefCell<Option<String>>,
 }
 
 impl Drop for Store {
@@ -342,7 +367,8 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             opened_at: Cell::new(None),
-            holds_new_items: Cell::new(false),
+            holds_unsaved_items: Cell::new(false),
+            commit_failed: RefCell::new(None),
         };
         store.migrate().map_err(CheckFailure::Fatal)?;
         if check_due {
@@ -379,10 +405,10 @@ impl Store {
         Ok(())
     }
 
-    /// Whether items new to the store wait for a commit: files that may show them must wait
-    /// for it too.
-    pub fn holds_new_items(&self) -> bool {
-        self.holds_new_items.get()
+    /// Whether items new to the store (or dates set on items) wait for a commit: files that
+    /// may show them must wait for it too.
+    pub fn holds_unsaved_items(&self) -> bool {
+        self.holds_unsaved_items.get()
     }
 
     /// Whether the open transaction is `GROUP_COMMIT` old: feeds finishing close together share
@@ -402,18 +428,40 @@ impl Store {
         }
     }
 
+    /// Makes the next COMMIT fail, as a full disk would, through a deferred foreign key.
+    #[cfg(test)]
+    pub(crate) fn fail_next_commit_for_tests(&self) {
+        self.conn
+            .execute_batch(
+                "PRAGMA foreign_keys = ON;
+                 CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+                 BEGIN;
+                 INSERT INTO child VALUES (42);",
+            )
+            .unwrap();
+        self.opened_at.set(Some(Instant::now()));
+    }
+
     /// Make the writes so far durable.
     pub fn commit(&self) -> Result<(), StoreError> {
-        self.opened_at.set(None);
-        self.holds_new_items.set(false);
-        if !self.conn.is_autocommit() {
-            self.conn
-                .execute_batch("COMMIT")
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
+        if let Some(reason) = self.commit_failed.borrow().as_ref() {
+            return Err(StoreError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(format!("an earlier commit failed: {reason}")),
+            });
         }
+        if !self.conn.is_autocommit()
+            && let Err(source) = self.conn.execute_batch("COMMIT")
+        {
+            self.commit_failed.replace(Some(source.to_string()));
+            return Err(StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        self.opened_at.set(None);
+        self.holds_unsaved_items.set(false);
         Ok(())
     }
 
@@ -576,7 +624,7 @@ impl Store {
         }
         tx.commit().map_err(sqlite)?;
         if new > 0 {
-            self.holds_new_items.set(true);
+            self.holds_unsaved_items.set(true);
         }
         Ok(new)
     }
@@ -600,6 +648,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write()?;
         self.items_changed()?;
+        // Files showing the date must wait for it to be durable, as for a new item: a date
+        // once published never moves.
+        self.holds_unsaved_items.set(true);
         self.cached("UPDATE items SET published = ?3 WHERE feed_id = ?1 AND item_id = ?2")?
             .execute(params![feed_id, item_id, published])
             .map(drop)
@@ -901,14 +952,14 @@ mod tests {
         let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
         let items = [item("a", "A", Some(100))];
         assert_eq!(store.merge("f", &items, 1000).unwrap(), 1);
-        assert!(store.holds_new_items());
+        assert!(store.holds_unsaved_items());
         store.commit().unwrap();
-        assert!(!store.holds_new_items(), "a commit made them durable");
+        assert!(!store.holds_unsaved_items(), "a commit made them durable");
 
         // Nothing new: the bookkeeping waits for the group commit.
         assert_eq!(store.merge("f", &items, 1100).unwrap(), 0);
         store.record_success("f", 1100, "h", 1000, Some(1)).unwrap();
-        assert!(!store.holds_new_items());
+        assert!(!store.holds_unsaved_items());
         store.commit_if_due().unwrap();
         assert!(!store.conn.is_autocommit(), "committed without need");
         std::thread::sleep(GROUP_COMMIT);
@@ -918,6 +969,23 @@ mod tests {
             store.conn.is_autocommit(),
             "the window passed without a commit"
         );
+    }
+
+    #[test]
+    fn after_a_failed_commit_no_commit_vouches_for_the_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        store.fail_next_commit_for_tests();
+        store
+            .merge("f", &[item("a", "A", Some(100))], 1000)
+            .unwrap();
+        assert!(store.commit().is_err());
+        assert!(store.holds_unsaved_items(), "a failed commit saved nothing");
+        // Even once COMMIT could pass, the writes before the failure are not vouched for.
+        store.conn.execute("DELETE FROM child", []).unwrap();
+        let again = store.commit().unwrap_err().to_string();
+        assert!(again.contains("an earlier commit failed"), "{again}");
+        assert!(store.holds_unsaved_items());
     }
 
     #[test]

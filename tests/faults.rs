@@ -395,6 +395,48 @@ fn a_file_that_cannot_be_put_in_place_fails_its_feed_until_it_can() {
 }
 
 #[test]
+fn a_slow_feed_does_not_hold_back_the_files_of_feeds_done_before_it() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    for id in ["fast", "fast2", "fast3"] {
+        server.route(
+            &format!("/{id}"),
+            Route::page("text/html; charset=utf-8", ten_items()),
+        );
+    }
+    let mut slow = Route::page("text/html; charset=utf-8", ten_items());
+    slow.delay = Duration::from_secs(3);
+    server.route("/slow", slow);
+    let feeds: String = ["fast", "fast2", "fast3", "slow"]
+        .iter()
+        .map(|id| format!("[[feeds]]\nid = \"{id}\"\nurl = \"{}\"\n[feeds.select]\nitem = \"ul.news > li\"\ndate = \"span.t\"\n\n", server.url(&format!("/{id}"))))
+        .collect();
+    let config = write_config(dir.path(), &feeds);
+    let started = std::time::Instant::now();
+    let mut build = std::process::Command::new(assert_cmd::cargo::cargo_bin("dateline"))
+        .arg("--config")
+        .arg(&config)
+        .args(["build", "--now", NOW])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The fast feeds' items wait for a commit shared with other feeds, but not for the slow
+    // one: their files go up within two commit windows while the slow page is still coming.
+    let fast = dir.path().join("public/fast.atom");
+    while !fast.exists() && started.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (appeared, seen_at) = (fast.exists(), started.elapsed());
+    let still_running = build.try_wait().unwrap().is_none();
+    assert!(build.wait().unwrap().success());
+    assert!(
+        appeared && still_running,
+        "fast.atom there: {appeared} after {seen_at:?}, the build still running: {still_running}"
+    );
+    assert_eq!(read_feed(&fast).1.len(), 10);
+}
+
+#[test]
 fn a_page_with_far_fewer_items_than_before_keeps_the_feed() {
     let site = Site::new("");
     let baseline = site.baseline();
