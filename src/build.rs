@@ -348,10 +348,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     let unput = std::mem::take(&mut *lock_unput(&run));
     for (id, error) in unput {
         if let Some(feed) = feeds.iter_mut().find(|r| r.id == id) {
-            let store = lock(&run.store);
-            if let Err(e) = store.record_failure(&id, run.now.timestamp(), &error.to_string()) {
-                tracing::warn!("feed {id}: cannot record the failure: {e}");
-            }
+            record_failure(&run, &id, &error);
             feed.result = Err(error);
         }
     }
@@ -885,7 +882,8 @@ fn put_staged(run: &Run, ready: Vec<StagedFeed>) {
 }
 
 /// Commit and put every staged feed's files in place; with `only_due`, only once the open
-/// transaction is `GROUP_COMMIT` old (staged files wait no longer than that for slow feeds).
+/// transaction is `GROUP_COMMIT` old (called every window, so that staged files wait at most
+/// two windows behind slow feeds).
 fn put_all_staged(run: &Run, only_due: bool) {
     let ready = {
         let store = lock(&run.store);
@@ -1250,10 +1248,7 @@ fn report(
     progress: Option<&Progress>,
 ) -> FeedReport {
     if let Err(error) = &result {
-        let store = lock(&run.store);
-        if let Err(e) = store.record_failure(id, run.now.timestamp(), &error.to_string()) {
-            tracing::warn!("feed {id}: cannot record the failure: {e}");
-        }
+        record_failure(run, id, error);
     }
     let report = FeedReport {
         id: id.to_string(),
@@ -1264,6 +1259,14 @@ fn report(
         progress(&report);
     }
     report
+}
+
+/// Count the failure in the feed's health, which the index shows.
+fn record_failure(run: &Run, id: &str, error: &FeedError) {
+    let store = lock(&run.store);
+    if let Err(e) = store.record_failure(id, run.now.timestamp(), &error.to_string()) {
+        tracing::warn!("feed {id}: cannot record the failure: {e}");
+    }
 }
 
 /// A feed the store knows nothing of (a first run after an upgrade, or a state file moved aside)
@@ -1589,7 +1592,8 @@ fn feed_meta(base: &Url, feed: &FeedConfig, updated: DateTime<Tz>) -> FeedMeta {
     }
 }
 
-/// Write the feed's files; whether any changed, and their sizes.
+/// Write the feed's files beside the published ones, those whose bytes change; with the sizes
+/// of all three.
 fn stage_feed(
     output: &OutputDir,
     feed: &FeedConfig,

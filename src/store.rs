@@ -231,8 +231,8 @@ pub struct Published {
 /// to the store wait for the commit that makes them durable (so no item a reader has seen can
 /// be missing from the state; `build::finish` stages them). It commits when several feeds
 /// wait, every `GROUP_COMMIT` while feeds finish, before the site is written and when the store
-/// is dropped: a run costs a few commits instead of one or more per feed. A kill loses at most that window's
-/// bookkeeping (success times, validators, what files were rendered from), which the next run
+/// is dropped: a run costs a few commits instead of one or more per feed. A kill loses at most
+/// that window's bookkeeping (success times, validators, what files were rendered from), which the next run
 /// redoes by reading those pages again.
 pub struct Store {
     conn: Connection,
@@ -417,15 +417,6 @@ impl Store {
         self.opened_at
             .get()
             .is_some_and(|at| at.elapsed() >= GROUP_COMMIT)
-    }
-
-    /// Commit if [`Store::commit_due`].
-    pub fn commit_if_due(&self) -> Result<(), StoreError> {
-        if self.commit_due() {
-            self.commit()
-        } else {
-            Ok(())
-        }
     }
 
     /// Makes the next COMMIT fail, as a full disk would, through a deferred foreign key.
@@ -960,14 +951,14 @@ mod tests {
         assert_eq!(store.merge("f", &items, 1100).unwrap(), 0);
         store.record_success("f", 1100, "h", 1000, Some(1)).unwrap();
         assert!(!store.holds_unsaved_items());
-        store.commit_if_due().unwrap();
-        assert!(!store.conn.is_autocommit(), "committed without need");
+        assert!(!store.commit_due(), "a commit due without need");
+        assert!(!store.conn.is_autocommit());
         std::thread::sleep(GROUP_COMMIT);
         assert!(store.commit_due());
-        store.commit_if_due().unwrap();
+        store.commit().unwrap();
         assert!(
             store.conn.is_autocommit(),
-            "the window passed without a commit"
+            "the commit left the transaction open"
         );
     }
 
