@@ -14,7 +14,7 @@ use url::Url;
 use crate::config::{Config, FeedConfig};
 use crate::dates::DateContext;
 use crate::decode;
-use crate::enrich;
+use crate::enrich::{self, Byline};
 use crate::extract::{self, Item};
 use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request, Validators};
 use crate::lock::{LockError, StateLock};
@@ -424,13 +424,14 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         Fetched::Page(page) => {
             let health = health.clone();
             off_async(run, feed, move |run, feed| {
-                let seen = page_items(run, feed, &page, &health)?;
+                let items = page_items(run, feed, &page, &health)?;
+                let bylines = bylines(&items);
                 let read = LastRead {
                     validators: page.validators(),
                     body_hash: Some(page.fingerprint()),
-                    items_hash: Some(items_hash(&seen)),
+                    items_hash: Some(items_hash(feed, &items, &bylines)),
                 };
-                take_items(run, feed, &seen, &read)
+                take_items(run, feed, &seen_items(feed, &items, bylines), &read)
             })
             .await?
         }
@@ -483,13 +484,13 @@ struct Taken {
     not_modified: bool,
 }
 
-/// The items of a fetched page as the store takes them, unless the page shrank past belief.
+/// The items read from a fetched page, unless the page shrank past belief.
 fn page_items(
     run: &Run,
     feed: &FeedConfig,
     page: &Page,
     health: &FeedHealth,
-) -> Result<Vec<SeenItem>, FeedError> {
+) -> Result<Vec<Item>, FeedError> {
     let ctx = DateContext {
         tz: feed.timezone,
         now: run.now,
@@ -512,7 +513,7 @@ fn page_items(
             before,
         });
     }
-    Ok(seen_items(feed, &items))
+    Ok(items)
 }
 
 /// Merge a page's items into the store and remember the read.
@@ -538,19 +539,25 @@ fn take_items(
 
 /// A fingerprint of what merging a page's items changes in the store: everything but their
 /// dates, which a known item keeps from when it was first seen (so "3 hours ago" read at
-/// another time is still the same item; a new item has a new id).
-fn items_hash(seen: &[SeenItem]) -> String {
+/// another time is still the same item; a new item has a new id). Taken from the items as
+/// read, before `seen_items` makes ids and tickers of them, which is a pure function of these
+/// fields and the feed's id, language and zone.
+fn items_hash(feed: &FeedConfig, items: &[Item], bylines: &[Byline]) -> String {
     let mut hash = Fingerprint::new();
-    for item in seen {
-        hash.text(&item.id)
-            .text(&item.title)
-            .opt_text(item.link.as_deref())
-            .opt_text(item.author.as_deref())
-            .opt_text(item.source_name.as_deref())
-            .number(item.categories.len() as i64);
-        for category in &item.categories {
-            hash.text(category);
-        }
+    hash.text(&feed.id)
+        .text(&feed.language)
+        .text(feed.timezone.name());
+    for (item, byline) in items.iter().zip(bylines) {
+        // The id of an item without a link is made from its date.
+        let dated_id = item
+            .link
+            .is_none()
+            .then(|| item.published.map(|at| at.timestamp()));
+        hash.text(&item.title)
+            .opt_text(item.link.as_ref().map(Url::as_str))
+            .opt_number(dated_id.flatten())
+            .opt_text(byline.author.as_deref())
+            .opt_text(byline.source.as_deref());
     }
     hash.finish()
 }
@@ -627,14 +634,17 @@ fn take_page(
     {
         return Ok(built);
     }
-    let seen = page_items(run, feed, page, health)?;
-    read.items_hash = Some(items_hash(&seen));
+    // Items are compared as read, before ids and tickers are made of them: a page served
+    // with a new timestamp around the same items costs only its reading.
+    let items = page_items(run, feed, page, health)?;
+    let bylines = bylines(&items);
+    read.items_hash = Some(items_hash(feed, &items, &bylines));
     if read.items_hash == last.items_hash
         && let Some(built) = keep(&read, AsLastRead::Items)?
     {
         return Ok(built);
     }
-    let taken = take_items(run, feed, &seen, &read)?;
+    let taken = take_items(run, feed, &seen_items(feed, &items, bylines), &read)?;
     render(run, feed, health, &taken)
 }
 
@@ -1452,15 +1462,13 @@ pub fn extract_page(
 
 /// This run's items with their stable ids and canonical links, and what their titles and
 /// bylines say: tickers as categories, source and author.
-fn seen_items(feed: &FeedConfig, items: &[Item]) -> Vec<SeenItem> {
+fn seen_items(feed: &FeedConfig, items: &[Item], bylines: Vec<Byline>) -> Vec<SeenItem> {
     let market = enrich::Market::of(&feed.language, feed.timezone.name());
     items
         .iter()
-        .map(|item| {
+        .zip(bylines)
+        .map(|(item, byline)| {
             let link = item.link.as_ref().map(extract::text::canonical_link);
-            let byline = enrich::byline_in_title(&item.title)
-                .or_else(|| item.context.as_deref().and_then(enrich::byline))
-                .unwrap_or_default();
             SeenItem {
                 id: entry_id(&feed.id, &item.title, link.as_ref(), item.published),
                 title: item.title.clone(),
@@ -1470,6 +1478,18 @@ fn seen_items(feed: &FeedConfig, items: &[Item]) -> Vec<SeenItem> {
                 source_name: byline.source,
                 categories: enrich::tickers(&item.title, market),
             }
+        })
+        .collect()
+}
+
+/// Each item's byline: in its title, or else in the rest of its text.
+fn bylines(items: &[Item]) -> Vec<Byline> {
+    items
+        .iter()
+        .map(|item| {
+            enrich::byline_in_title(&item.title)
+                .or_else(|| item.context.as_deref().and_then(enrich::byline))
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -1633,6 +1653,62 @@ mod tests {
             ),
             ..Default::default()
         }
+    }
+
+    /// The items hash tells a page's items apart exactly when merging them would differ.
+    #[test]
+    fn items_hash_follows_what_merging_keeps() {
+        let url = Url::parse("https://news.example.com/list").unwrap();
+        let feed = FeedConfig::for_url(url, chrono_tz::Asia::Taipei);
+        let at = |minute| chrono_tz::Asia::Taipei.with_ymd_and_hms(2025, 8, 28, 15, minute, 0);
+        let item = |link: Option<&str>, minute, context: &str| Item {
+            title: "台積電(2330)法說會前夕外資大買".into(),
+            link: link.map(|l| Url::parse(l).unwrap()),
+            published: at(minute).single(),
+            context: Some(context.into()),
+        };
+        let hash = |feed: &FeedConfig, items: Vec<Item>| {
+            let bylines = bylines(&items);
+            items_hash(feed, &items, &bylines)
+        };
+        let link = Some("https://news.example.com/n/1");
+        let base = hash(&feed, vec![item(link, 48, "【財訊快報/陳孟朔】 5分鐘前")]);
+
+        // A linked item read again with another date or time text: the same store.
+        assert_eq!(
+            base,
+            hash(&feed, vec![item(link, 40, "【財訊快報/陳孟朔】 13分鐘前")])
+        );
+        // Another byline, link or title; a link-less item's date (its id); another market.
+        assert_ne!(
+            base,
+            hash(&feed, vec![item(link, 48, "【鉅亨網/記者王莞甯】")])
+        );
+        assert_ne!(
+            base,
+            hash(
+                &feed,
+                vec![item(
+                    Some("https://news.example.com/n/2"),
+                    48,
+                    "【財訊快報/陳孟朔】"
+                )]
+            )
+        );
+        let mut retitled = item(link, 48, "【財訊快報/陳孟朔】");
+        retitled.title.push('!');
+        assert_ne!(base, hash(&feed, vec![retitled]));
+        let unlinked = hash(&feed, vec![item(None, 48, "")]);
+        assert_ne!(unlinked, hash(&feed, vec![item(None, 47, "")]));
+        let mut japanese = feed.clone();
+        japanese.language = "ja".into();
+        assert_ne!(
+            base,
+            hash(
+                &japanese,
+                vec![item(link, 48, "【財訊快報/陳孟朔】 5分鐘前")]
+            )
+        );
     }
 
     /// A run over a fresh store and folder in `dir`, and `n` feeds with one new item each.
