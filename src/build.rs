@@ -68,21 +68,26 @@ pub(crate) fn hex(digest: &[u8]) -> String {
     out
 }
 
-/// A SHA-256 fingerprint fed field by field, each field closed so that no two sequences of
-/// fields give the same bytes. Written directly, not through `format!("{:?}")`: every feed's
-/// key is made on every run, and formatting was a tenth of a no-change run.
-pub(crate) struct Fingerprint(Sha256);
+/// A fingerprint fed field by field, each field closed so that no two sequences of fields give
+/// the same bytes. Written directly, not through `format!("{:?}")`: every feed's key is made on
+/// every run, and formatting was a tenth of a no-change run.
+///
+/// XXH3-128, not a cryptographic hash: it tells a changed page, item list or view from the last
+/// run's, where a collision would only keep a feed's files one run longer, and a site crafting
+/// one could only stale its own feed. SHA-256 fed this way was 1 % of a cold build's time (its
+/// many small writes). Ids, which must never change, are made otherwise (`entry_id`).
+pub(crate) struct Fingerprint(xxhash_rust::xxh3::Xxh3);
 
 impl Fingerprint {
     pub(crate) fn new() -> Fingerprint {
-        let mut hash = Sha256::new();
-        hash.update(env!("DATELINE_BUILD"));
-        hash.update([0]);
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        hash.update(env!("DATELINE_BUILD").as_bytes());
+        hash.update(&[0]);
         Fingerprint(hash)
     }
 
     pub(crate) fn text(&mut self, text: &str) -> &mut Self {
-        self.0.update((text.len() as u64).to_be_bytes());
+        self.0.update(&(text.len() as u64).to_be_bytes());
         self.0.update(text.as_bytes());
         self
     }
@@ -95,7 +100,7 @@ impl Fingerprint {
     }
 
     pub(crate) fn number(&mut self, n: i64) -> &mut Self {
-        self.0.update(n.to_be_bytes());
+        self.0.update(&n.to_be_bytes());
         self
     }
 
@@ -107,7 +112,7 @@ impl Fingerprint {
     }
 
     pub(crate) fn finish(self) -> String {
-        hex(&self.0.finalize())
+        hex(&self.0.digest128().to_be_bytes())
     }
 }
 
