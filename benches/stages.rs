@@ -185,7 +185,7 @@ fn stages(c: &mut Criterion) {
         .map(|i| Entry {
             id: i.link.as_ref().unwrap().to_string(),
             title: i.title.clone(),
-            link: i.link.clone(),
+            link: i.link.as_ref().map(|l| l.to_string()),
             published: i.published,
             categories: vec!["TWSE:2330".into()],
             ..Default::default()

@@ -1130,6 +1130,7 @@ const SYNDICATION_WINDOW_HOURS: i64 = 48;
 pub fn merge_sources(parts: Vec<(String, Vec<Entry>)>) -> Vec<Entry> {
     struct Group {
         entry: Entry,
+        link: Option<String>,
         names: Vec<String>,
         sources: Vec<usize>,
     }
@@ -1137,11 +1138,15 @@ pub fn merge_sources(parts: Vec<(String, Vec<Entry>)>) -> Vec<Entry> {
     for (index, (name, entries)) in parts.into_iter().enumerate() {
         for entry in entries {
             let key = title_key(&entry.title);
-            let link = entry.link.as_ref().map(extract::text::link_key);
+            let link = entry
+                .link
+                .as_deref()
+                .and_then(|l| Url::parse(l).ok())
+                .map(|l| extract::text::link_key(&l));
             let same = groups.iter().position(|group| {
                 let kept = &group.entry;
                 !group.sources.contains(&index)
-                    && ((link.is_some() && kept.link.as_ref().map(extract::text::link_key) == link)
+                    && ((link.is_some() && group.link == link)
                         || (!key.is_empty()
                             && title_key(&kept.title) == key
                             && matches!((kept.published, entry.published), (Some(a), Some(b))
@@ -1170,6 +1175,7 @@ pub fn merge_sources(parts: Vec<(String, Vec<Entry>)>) -> Vec<Entry> {
                 }
                 None => groups.push(Group {
                     entry,
+                    link,
                     names: vec![name.clone()],
                     sources: vec![index],
                 }),
@@ -1308,7 +1314,7 @@ fn seed_from_published(
         .map(|entry| SeenItem {
             id: entry.id,
             title: entry.title,
-            link: entry.link.map(|l| l.to_string()),
+            link: entry.link,
             published: entry.published.map(|at| at.timestamp()),
             author: entry.author,
             source_name: None,
@@ -1536,7 +1542,7 @@ fn entries_from(
         entries.push(Entry {
             id: item.id.clone(),
             title: item.title.clone(),
-            link: item.link.as_deref().and_then(|l| Url::parse(l).ok()),
+            link: item.link.clone(),
             published: tz.timestamp_opt(date, 0).single(),
             categories,
             author,
@@ -1555,7 +1561,7 @@ fn content_hash(entries: &[Entry]) -> String {
         for part in [
             entry.id.as_str(),
             entry.title.as_str(),
-            entry.link.as_ref().map_or("", Url::as_str),
+            entry.link.as_deref().unwrap_or(""),
             entry.author.as_deref().unwrap_or(""),
             entry.summary.as_deref().unwrap_or(""),
             entry.image.as_ref().map_or("", Url::as_str),
@@ -1646,9 +1652,9 @@ mod tests {
     use std::path::Path;
 
     fn entry(link: &str, title: &str, day: u32, hour: u32) -> Entry {
-        let link = Url::parse(link).unwrap();
+        let link = Url::parse(link).unwrap().to_string();
         Entry {
-            id: link.to_string(),
+            id: link.clone(),
             title: title.into(),
             link: Some(link),
             published: Some(
