@@ -9,28 +9,59 @@ use url::Url;
 /// tags) collapsed to one space, trimmed, and characters XML 1.0 forbids or that only hide text
 /// removed. Entities are already decoded by the HTML parser.
 pub fn clean(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     // Runs of characters kept as they are (most of a CJK headline) are copied whole.
     let mut run_from = 0;
-    for (at, c) in text.char_indices() {
-        let dropped = !is_xml_char(c) || is_invisible(c);
-        let space = !dropped && c.is_whitespace();
-        if !dropped && !space {
+    let mut at = 0;
+    while at < bytes.len() {
+        let lead = bytes[at];
+        // ASCII, and the CJK ideographs, kana and hangul of lead bytes E3-ED (all kept but
+        // U+3000, the ideographic space), are told apart without decoding: they are most of
+        // a page's text, and decoding each character was most of the cost.
+        let (len, kind) = match lead {
+            b' ' | b'\t' | b'\n' | b'\r' => (1, Kind::Space),
+            0..0x20 => (1, Kind::Dropped),
+            0x20..0x80 => (1, Kind::Kept),
+            0xE3 if bytes[at + 1] == 0x80 && bytes[at + 2] == 0x80 => (3, Kind::Space),
+            0xE3..=0xED => (3, Kind::Kept),
+            _ => {
+                let c = text[at..].chars().next().expect("at a character boundary");
+                let kind = if !is_xml_char(c) || is_invisible(c) {
+                    Kind::Dropped
+                } else if c.is_whitespace() {
+                    Kind::Space
+                } else {
+                    Kind::Kept
+                };
+                (c.len_utf8(), kind)
+            }
+        };
+        if kind == Kind::Kept {
             if pending_space {
                 out.push(' ');
                 pending_space = false;
             }
-            continue;
+        } else {
+            out.push_str(&text[run_from..at]);
+            run_from = at + len;
+            if kind == Kind::Space {
+                pending_space = !out.is_empty();
+            }
         }
-        out.push_str(&text[run_from..at]);
-        run_from = at + c.len_utf8();
-        if space {
-            pending_space = !out.is_empty();
-        }
+        at += len;
     }
     out.push_str(&text[run_from..]);
     out
+}
+
+/// What `clean` does with a character.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Kept,
+    Space,
+    Dropped,
 }
 
 /// Characters allowed in an XML 1.0 document.
@@ -375,6 +406,67 @@ mod tests {
             "   ",
         ] {
             assert_eq!(clean(text), by_character(text), "{text:?}");
+        }
+        // Random texts over every kind of character the fast paths tell apart, and their
+        // neighbours: ASCII controls and spaces, U+3000 and the rest of its lead byte, kana,
+        // ideographs, hangul, the spaces and invisible characters of U+2000-U+206F and
+        // U+FE00-U+FFFF, forbidden characters, Latin-1 and astral ones.
+        let alphabet: Vec<char> = [
+            '\u{0}',
+            '\u{8}',
+            '\t',
+            '\n',
+            '\u{B}',
+            '\u{C}',
+            '\r',
+            '\u{1F}',
+            ' ',
+            'A',
+            '~',
+            '\u{7F}',
+            '\u{85}',
+            '\u{A0}',
+            '\u{AD}',
+            'é',
+            '\u{1680}',
+            '\u{2000}',
+            '\u{200A}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{2028}',
+            '\u{202F}',
+            '\u{205F}',
+            '\u{2060}',
+            '\u{3000}',
+            '\u{3001}',
+            '\u{303F}',
+            'あ',
+            'ア',
+            '\u{3164}',
+            '台',
+            '\u{9FFF}',
+            '\u{A000}',
+            '한',
+            '\u{D7FF}',
+            '\u{E000}',
+            '\u{FEFF}',
+            '\u{FFFD}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '😀',
+            '\u{10FFFF}',
+        ]
+        .into();
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for i in 0..(seed % 12) {
+                text.push(alphabet[((seed >> (i * 5)) % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(clean(&text), by_character(&text), "{text:?}");
         }
     }
 
