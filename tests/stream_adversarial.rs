@@ -2464,3 +2464,55 @@ fn random_pages_with_the_once_wrong_constructs_agree() {
     let stats = random_run(7, 1000, 0.4, true, 2);
     assert!(stats.wrong.is_empty(), "{}", report(&stats));
 }
+
+/// The stream takes tag and attribute names and attribute values from the page's own bytes:
+/// names as the page spells them (upper case, unquoted, valueless, single-quoted values,
+/// references, line breaks, repeated attributes) must read as the DOM reads them, and the
+/// stream must not decline these well-formed pages.
+#[test]
+fn names_and_values_read_from_the_page_agree_with_the_dom() {
+    let cases = [
+        case(
+            "upper-case tags and attributes",
+            doc(
+                "",
+                r#"<UL CLASS="news"><LI Class="it"><A HREF="/a?x=1&amp;y=2" Title='Alpha'>Alpha headline</A><TIME DateTime="2025-08-28T10:00:00+08:00">10:00</TIME></LI></UL>"#,
+            ),
+            "ul.news > li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "unquoted, valueless and repeated attributes",
+            doc(
+                "",
+                &format!(
+                    "<ul class=news><li class=it hidden-not data-x data-x=2><a href=/b?q=%E5%8F%B0 rel=nofollow>Beta headline</a>{D}</li></ul>"
+                ),
+            ),
+            "ul.news > li",
+            Some("a"),
+            Some("a@href"),
+            None,
+        ),
+        case(
+            "references and line breaks in values",
+            doc(
+                "",
+                "<ul class=\"news\"><li class=\"it\"><a href=\"/c?a=1&#38;b=&quot;2&quot;\" title=\"Gamma\r\nheadline\">Gamma &amp; more</a><span data-time=\"2025-08-28&#32;10:00\">x</span></li></ul>",
+            ),
+            "ul.news > li",
+            Some("a"),
+            Some("a@href"),
+            None,
+        ),
+    ];
+    for c in &cases {
+        let cfg = select_config(c.item, c.title, c.link, c.date);
+        match run(&c.html, &cfg) {
+            Outcome::Agreed => {}
+            other => panic!("{}: {other:?}", c.name),
+        }
+    }
+}

@@ -14,6 +14,7 @@
 //!
 //! `tests/stream_identity.rs` and `tests/stream_adversarial.rs` hold it to that.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -227,10 +228,12 @@ struct Outside {
     class: Option<String>,
 }
 
-/// An element inside an item (the item itself first).
-struct El {
-    name: String,
-    attrs: Vec<(String, String)>,
+/// An element inside an item (the item itself first). Names and attribute values are borrowed
+/// from the page where it spells them as the DOM has them (lowercase, no character reference):
+/// taken as lol_html hands them out, three strings were allocated per attribute.
+struct El<'a> {
+    name: Cow<'a, str>,
+    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     parent: Option<usize>,
     /// Where its start tag begins in the page.
     start: usize,
@@ -243,19 +246,19 @@ struct El {
     closed: bool,
 }
 
-impl El {
+impl El<'_> {
     fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 
 /// One item as the stream saw it.
-struct RawItem {
+struct RawItem<'a> {
     start: usize,
-    els: Vec<El>,
+    els: Vec<El<'a>>,
     /// The visible text of the whole item, with spaces where blocks begin and end.
     text: String,
     /// Open elements, innermost last (indices into `els`).
@@ -272,18 +275,42 @@ struct RawItem {
 
 /// What one pass over the page collected.
 #[derive(Default)]
-struct Seen {
+struct Seen<'a> {
     base_href: Option<String>,
-    items: Vec<RawItem>,
+    items: Vec<RawItem<'a>>,
     /// The item being read.
-    current: Option<RawItem>,
+    current: Option<RawItem<'a>>,
     /// Reading-order counter (elements and text nodes).
     pos: u32,
     /// The stream cannot answer (items in items).
     refused: bool,
 }
 
-impl Seen {
+/// An end tag lol_html reported. Its handlers must be `'static`, and the items borrow from the
+/// page, so they only note it here; the next handler applies it (nothing reads what an end tag
+/// changes before then, and the reading-order counter has not moved since).
+#[derive(Clone, Copy)]
+enum Ended {
+    Item,
+    Element(usize),
+}
+
+impl Seen<'_> {
+    /// Apply the end tags noted since the last handler.
+    fn catch_up(&mut self, ended: &RefCell<Vec<Ended>>) {
+        for end in ended.borrow_mut().drain(..) {
+            match end {
+                Ended::Item => self.finish_item(),
+                Ended::Element(index) => {
+                    let pos = self.pos;
+                    if let Some(item) = self.current.as_mut() {
+                        item.close(index, pos);
+                    }
+                }
+            }
+        }
+    }
+
     /// The item being read ends (its end tag, or the end of the page).
     fn finish_item(&mut self) {
         let pos = self.pos;
@@ -313,21 +340,47 @@ fn newlines(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The name of the tag that begins at `start`, ASCII-lowercased as the tokenizer does.
+fn tag_name_at(html: &str, start: usize) -> Option<Cow<'_, str>> {
+    let rest = html.get(start + 1..)?;
+    let end = rest.find(['\t', '\n', '\x0C', '\r', ' ', '/', '>'])?;
+    Some(ascii_lowercase(&rest[..end]))
+}
+
+/// ASCII letters lowercased, borrowed when there are none to lower.
+fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// An attribute's value as the DOM has it: line breaks normalised, references decoded.
+fn attribute_value(raw: &str) -> Cow<'_, str> {
+    match newlines(raw) {
+        Cow::Borrowed(raw) => charref::decode(raw, true),
+        Cow::Owned(text) => Cow::Owned(charref::decode(&text, true).into_owned()),
+    }
+}
+
 /// An element the stream cannot stand for: in SVG or MathML the DOM adjusts names (`clipPath`,
 /// `viewBox`) that lol_html leaves lowercase.
 fn foreign(el: &Element) -> bool {
     el.namespace_uri() != "http://www.w3.org/1999/xhtml"
 }
 
-fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
+fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
     let seen = Rc::new(RefCell::new(Seen::default()));
+    let ended: Rc<RefCell<Vec<Ended>>> = Rc::default();
     let mut settings = Settings::new();
 
-    let state = seen.clone();
+    let (state, ended_here) = (seen.clone(), ended.clone());
     settings = settings.append_element_content_handler((
         std::borrow::Cow::Owned("base[href]".parse().ok()?),
         ElementContentHandlers::default().element(move |el: &mut Element| {
             let mut seen = state.borrow_mut();
+            seen.catch_up(&ended_here);
             if seen.base_href.is_none() {
                 seen.base_href = el
                     .get_attribute("href")
@@ -337,13 +390,14 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
         }),
     ));
 
-    let state = seen.clone();
-    let text_state = seen.clone();
+    let (state, ended_here) = (seen.clone(), ended.clone());
+    let (text_state, text_ended) = (seen.clone(), ended.clone());
     settings = settings.append_element_content_handler((
         std::borrow::Cow::Borrowed(&plan.item),
         ElementContentHandlers::default()
             .element(move |el: &mut Element| {
                 let mut seen = state.borrow_mut();
+                seen.catch_up(&ended_here);
                 if seen.current.is_some() || foreign(el) || hidden(&el.tag_name()) {
                     seen.refused = true;
                     return Ok(());
@@ -361,15 +415,15 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
                     pending_type: None,
                     wants_atoms: plan.wants_atoms,
                 };
-                item.open_element(el, None, pos, ctx);
+                item.open_element(html, el, None, pos, ctx);
                 seen.pos += 1;
                 if el.can_have_content() {
                     seen.current = Some(item);
                     drop(seen);
-                    let state = state.clone();
+                    let ended = ended_here.clone();
                     if let Some(handlers) = el.end_tag_handlers() {
                         handlers.push(Box::new(move |_end: &mut EndTag| {
-                            state.borrow_mut().finish_item();
+                            ended.borrow_mut().push(Ended::Item);
                             Ok(())
                         }));
                     }
@@ -381,6 +435,7 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
             })
             .text(move |chunk: &mut TextChunk| {
                 let mut seen = text_state.borrow_mut();
+                seen.catch_up(&text_ended);
                 let pos = seen.pos;
                 let Some(item) = seen.current.as_mut() else {
                     return Ok(());
@@ -395,28 +450,25 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
             }),
     ));
 
-    let state = seen.clone();
+    let (state, ended_here) = (seen.clone(), ended.clone());
     settings = settings.append_element_content_handler((
         std::borrow::Cow::Borrowed(&plan.inside_item),
         ElementContentHandlers::default().element(move |el: &mut Element| {
             let mut seen = state.borrow_mut();
+            seen.catch_up(&ended_here);
             let pos = seen.pos;
             seen.pos += 1;
             let Some(item) = seen.current.as_mut() else {
                 return Ok(());
             };
             let parent = item.open.last().copied();
-            let index = item.open_element(el, parent, pos, ctx);
+            let index = item.open_element(html, el, parent, pos, ctx);
             if el.can_have_content() {
                 drop(seen);
-                let state = state.clone();
+                let ended = ended_here.clone();
                 if let Some(handlers) = el.end_tag_handlers() {
                     handlers.push(Box::new(move |_end: &mut EndTag| {
-                        let mut seen = state.borrow_mut();
-                        let pos = seen.pos;
-                        if let Some(item) = seen.current.as_mut() {
-                            item.close(index, pos);
-                        }
+                        ended.borrow_mut().push(Ended::Element(index));
                         Ok(())
                     }));
                 }
@@ -436,11 +488,12 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
             continue;
         }
         let same: Vec<usize> = (which..3).filter(|&w| texts[w] == texts[which]).collect();
-        let state = seen.clone();
+        let (state, ended_here) = (seen.clone(), ended.clone());
         settings = settings.append_element_content_handler((
             std::borrow::Cow::Borrowed(selector),
             ElementContentHandlers::default().element(move |el: &mut Element| {
                 let mut seen = state.borrow_mut();
+                seen.catch_up(&ended_here);
                 if seen.current.is_some() && (foreign(el) || hidden(&el.tag_name())) {
                     seen.refused = true;
                     return Ok(());
@@ -459,10 +512,12 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
         ));
     }
 
-    let state = seen.clone();
+    let (state, ended_here) = (seen.clone(), ended.clone());
     settings = settings.append_document_content_handler(DocumentContentHandlers::default().end(
         move |_end: &mut lol_html::html_content::DocumentEnd| {
-            state.borrow_mut().finish_item();
+            let mut seen = state.borrow_mut();
+            seen.catch_up(&ended_here);
+            seen.finish_item();
             Ok(())
         },
     ));
@@ -474,31 +529,39 @@ fn read(html: &str, plan: &Plan, ctx: &DateContext) -> Option<Seen> {
     (!seen.refused).then_some(seen)
 }
 
-impl RawItem {
+impl<'a> RawItem<'a> {
     fn open_element(
         &mut self,
+        html: &'a str,
         el: &Element,
         parent: Option<usize>,
         pos: u32,
         ctx: &DateContext,
     ) -> usize {
-        let name = el.tag_name();
+        let start = el.source_location().bytes().start;
+        let name = tag_name_at(html, start).unwrap_or_else(|| Cow::Owned(el.tag_name()));
         let svg = foreign(el);
-        let mut attrs: Vec<(String, String)> = Vec::with_capacity(el.attributes().len());
+        let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> =
+            Vec::with_capacity(el.attributes().len());
         // A repeated attribute counts once, as its first occurrence, as in the DOM.
-        for (name, value) in el.attributes().iter().map(|a| {
-            let name = a.name();
+        for attribute in el.attributes() {
+            let name = match attribute.name_source_location() {
+                Some(at) => ascii_lowercase(&html[at.bytes()]),
+                None => Cow::Owned(attribute.name()),
+            };
             // The DOM keeps xlink:, xml: and xmlns: attributes of SVG under their local name.
             let name = match name.split_once(':') {
-                Some(("xlink" | "xml" | "xmlns", local)) if svg => local.to_string(),
+                Some(("xlink" | "xml" | "xmlns", local)) if svg => Cow::Owned(local.to_string()),
                 _ => name,
             };
-            (name, a)
-        }) {
-            if !attrs.iter().any(|(n, _)| *n == name) {
-                let value = charref::decode(&newlines(&value.value()), true).into_owned();
-                attrs.push((name, value));
+            if attrs.iter().any(|(n, _)| *n == name) {
+                continue;
             }
+            let value = match attribute.value_source_location() {
+                Some(at) => attribute_value(&html[at.bytes()]),
+                None => Cow::Owned(attribute_value(&attribute.value()).into_owned()),
+            };
+            attrs.push((name, value));
         }
         let in_hidden = self.under(hidden);
         let dateless_here = self.under(dateless);
@@ -523,7 +586,7 @@ impl RawItem {
             name,
             attrs,
             parent,
-            start: el.source_location().bytes().start,
+            start,
             text_from: self.text.len(),
             text_to: self.text.len(),
             pos_from: pos,
@@ -632,7 +695,7 @@ impl RawItem {
     }
 
     /// Rank facts of element `index`: its name and its ancestors', inside the item and beyond.
-    fn rank_facts<'a>(&'a self, index: usize, outside: &'a [Outside]) -> RankFacts<'a> {
+    fn rank_facts<'r>(&'r self, index: usize, outside: &'r [Outside]) -> RankFacts<'r> {
         let mut names = Vec::with_capacity(4);
         let mut classes = Vec::with_capacity(3);
         let mut at = Some(index);
@@ -641,7 +704,7 @@ impl RawItem {
                 break;
             }
             let el = &self.els[i];
-            names.push(el.name.as_str());
+            names.push(el.name.as_ref());
             classes.push(
                 el.attr("class")
                     .map_or_else(Vec::new, |c| c.split_ascii_whitespace().collect()),
