@@ -93,11 +93,14 @@ pub fn escape_markup(text: &str) -> String {
 pub fn xml_safe(text: &str) -> String {
     // Nearly every text is safe already (titles were cleaned): copy it whole. The only
     // characters a Rust string can hold that XML 1.0 forbids are C0 controls other than tab,
-    // newline and carriage return, and U+FFFE / U+FFFF.
-    let forbidden_control = text
-        .bytes()
-        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
-    if !forbidden_control && !text.contains(['\u{FFFE}', '\u{FFFF}']) {
+    // newline and carriage return, and U+FFFE / U+FFFF (EF BF BE, EF BF BF), looked for in
+    // the bytes: `str::contains` with characters decoded the whole text.
+    let bytes = text.as_bytes();
+    let forbidden = bytes.iter().enumerate().any(|(at, &b)| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || (b == 0xEF && bytes.get(at + 1) == Some(&0xBF) && bytes.get(at + 2) >= Some(&0xBE))
+    });
+    if !forbidden {
         return text.to_owned();
     }
     text.chars().filter(|&c| is_xml_char(c)).collect()
@@ -375,7 +378,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clean_copies_runs_as_the_character_by_character_form_would() {
+    fn clean_and_xml_safe_agree_with_their_character_by_character_forms() {
         // The form `clean` had before it copied runs whole.
         let by_character = |text: &str| {
             let mut out = String::new();
@@ -407,8 +410,8 @@ mod tests {
         ] {
             assert_eq!(clean(text), by_character(text), "{text:?}");
         }
-        // Random texts over every kind of character the fast paths tell apart, and their
-        // neighbours: ASCII controls and spaces, U+3000 and the rest of its lead byte, kana,
+        // Random texts over every kind of character the fast paths (here and in `xml_safe`)
+        // tell apart, and their neighbours: ASCII controls and spaces, U+3000 and the rest of its lead byte, kana,
         // ideographs, hangul, the spaces and invisible characters of U+2000-U+206F and
         // U+FE00-U+FFFF, forbidden characters, Latin-1 and astral ones.
         let alphabet: Vec<char> = [
@@ -450,6 +453,8 @@ mod tests {
             '\u{D7FF}',
             '\u{E000}',
             '\u{FEFF}',
+            '，',
+            '\u{FFEE}',
             '\u{FFFD}',
             '\u{FFFE}',
             '\u{FFFF}',
@@ -467,6 +472,8 @@ mod tests {
                 text.push(alphabet[((seed >> (i * 5)) % alphabet.len() as u64) as usize]);
             }
             assert_eq!(clean(&text), by_character(&text), "{text:?}");
+            let filtered: String = text.chars().filter(|&c| is_xml_char(c)).collect();
+            assert_eq!(xml_safe(&text), filtered, "{text:?}");
         }
     }
 
