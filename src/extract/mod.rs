@@ -30,11 +30,27 @@ const CONTEXT_CHARS: usize = 200;
 
 /// The text of an item element without its headline, shortened.
 pub fn item_context(item_text: &str, title: &str) -> Option<String> {
-    let mut rest = text::clean(&item_text.replacen(title, " ", 1));
+    // `item_text.replacen(title, " ", 1)`.
+    let mut rest = match find_in_item(item_text, title) {
+        Some(at) => text::clean(&[&item_text[..at], " ", &item_text[at + title.len()..]].concat()),
+        None => text::clean(item_text),
+    };
     if let Some((cut, _)) = rest.char_indices().nth(CONTEXT_CHARS) {
         rest.truncate(cut);
     }
     (!rest.is_empty()).then_some(rest)
+}
+
+/// `hay.find(needle)` for an item's text: `str::find` first sets up a two-way searcher, which
+/// on a few hundred bytes costs more than scanning from each occurrence of the needle's first
+/// byte. Long texts, where a plain scan could take quadratic time, still get the searcher.
+fn find_in_item(hay: &str, needle: &str) -> Option<usize> {
+    let (Some((&first, rest)), true) = (needle.as_bytes().split_first(), hay.len() <= 4096) else {
+        return hay.find(needle);
+    };
+    let bytes = hay.as_bytes();
+    // A match starts with the needle's first byte, which begins a character: it is a boundary.
+    memchr::memchr_iter(first, bytes).find(|&at| bytes[at + 1..].starts_with(rest))
 }
 
 /// Keep the first item for each link; a later duplicate may still supply a missing date.
@@ -87,6 +103,48 @@ mod context_tests {
                 .collect();
             let want = (!old.is_empty()).then_some(old);
             assert_eq!(item_context(text, title), want, "{text:?} / {title:?}");
+        }
+    }
+
+    #[test]
+    fn find_in_item_finds_what_str_find_finds() {
+        // Few characters, so that partial matches are common; and now and then a text past
+        // the length where the two-way searcher takes over.
+        const ALPHABET: [char; 7] = ['台', '積', 'a', 'b', ' ', '電', 'é'];
+        fn next(seed: &mut u64) -> u64 {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            *seed
+        }
+        fn random(seed: &mut u64, len: u64) -> String {
+            (0..len)
+                .map(|_| ALPHABET[(next(seed) % ALPHABET.len() as u64) as usize])
+                .collect()
+        }
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for round in 0..20_000 {
+            let len = if round % 1000 == 0 {
+                2000
+            } else {
+                next(&mut seed) % 24
+            };
+            let hay = random(&mut seed, len);
+            let needle = if round % 2 == 0 && !hay.is_empty() {
+                // A piece of the text itself, cut at character boundaries.
+                let chars: Vec<char> = hay.chars().collect();
+                let from = (next(&mut seed) as usize) % chars.len();
+                let to = from + (next(&mut seed) as usize) % (chars.len() - from + 1);
+                chars[from..to].iter().collect()
+            } else {
+                let len = next(&mut seed) % 4;
+                random(&mut seed, len)
+            };
+            assert_eq!(
+                find_in_item(&hay, &needle),
+                hay.find(&needle),
+                "{hay:?} / {needle:?}"
+            );
         }
     }
 }
