@@ -2516,3 +2516,69 @@ fn names_and_values_read_from_the_page_agree_with_the_dom() {
         }
     }
 }
+
+/// A value or name that begins with U+FEFF: lol_html's `value()` and `name()` drop it (as a
+/// byte-order mark) and the DOM keeps it, so the stream reads both from the page's bytes.
+/// Each of these once gave a wrong answer (the first until the `<base>` was read that way too).
+#[test]
+fn a_leading_zero_width_no_break_space_is_kept_as_the_dom_keeps_it() {
+    let cases = [
+        case(
+            "base href",
+            doc(
+                "<base href=\"\u{FEFF}/sub/\">",
+                &format!(
+                    r#"<ul class="news"><li class="it"><a href="x">Title one</a>{D}</li></ul>"#
+                ),
+            ),
+            "ul.news > li",
+            Some("a"),
+            Some("a@href"),
+            None,
+        ),
+        case(
+            "selected link",
+            doc(
+                "",
+                &format!(
+                    "<ul class=\"news\"><li class=\"it\"><a href=\"\u{FEFF}/x\">Title one</a>{D}</li></ul>"
+                ),
+            ),
+            "ul.news > li",
+            Some("a"),
+            Some("a@href"),
+            None,
+        ),
+        case(
+            "main link",
+            doc(
+                "",
+                &format!(
+                    "<ul class=\"news\"><li class=\"it\"><a href=\"\u{FEFF}/x\">Title one</a>{D}</li></ul>"
+                ),
+            ),
+            "ul.news > li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "attribute name",
+            doc(
+                "",
+                "<ul class=\"news\"><li class=\"it\"><a href=\"/x\">Title one</a><span \u{FEFF}datetime=\"2025-08-27T09:00:00+08:00\">x</span><time>2025-08-28 10:00</time></li></ul>",
+            ),
+            "ul.news > li",
+            Some("a"),
+            Some("a@href"),
+            None,
+        ),
+    ];
+    for c in &cases {
+        let cfg = select_config(c.item, c.title, c.link, c.date);
+        match run(&c.html, &cfg) {
+            Outcome::Agreed => {}
+            other => panic!("{}: {other:?}", c.name),
+        }
+    }
+}

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
+use lol_html::html_content::{Attribute, Element, EndTag, TextChunk, TextType};
 use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use url::Url;
 
@@ -229,8 +229,9 @@ struct Outside {
 }
 
 /// An element inside an item (the item itself first). Names and attribute values are borrowed
-/// from the page where it spells them as the DOM has them (lowercase, no character reference):
-/// taken as lol_html hands them out, three strings were allocated per attribute.
+/// from the page where it spells them as the DOM has them (lowercase, no character reference
+/// or carriage return): taken as lol_html hands them out, three strings were allocated per
+/// attribute (see also `page_attribute`).
 struct El<'a> {
     name: Cow<'a, str>,
     attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
@@ -287,8 +288,9 @@ struct Seen<'a> {
 }
 
 /// An end tag lol_html reported. Its handlers must be `'static`, and the items borrow from the
-/// page, so they only note it here; the next handler applies it (nothing reads what an end tag
-/// changes before then, and the reading-order counter has not moved since).
+/// page, so they only note it here; the next handler, or the end of the document, applies it
+/// (nothing reads what an end tag changes before then, and the reading-order counter has not
+/// moved since).
 #[derive(Clone, Copy)]
 enum Ended {
     Item,
@@ -356,6 +358,21 @@ fn ascii_lowercase(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// An attribute's name, ASCII-lowercased, and its value as the DOM has it, read from the page.
+/// lol_html's `name()` and `value()` decode the bytes again, which drops a leading U+FEFF (as
+/// if it were a byte-order mark) that the DOM keeps.
+fn page_attribute<'a>(html: &'a str, attribute: &Attribute) -> (Cow<'a, str>, Cow<'a, str>) {
+    let name = match attribute.name_source_location() {
+        Some(at) => ascii_lowercase(&html[at.bytes()]),
+        None => Cow::Owned(attribute.name()),
+    };
+    let value = match attribute.value_source_location() {
+        Some(at) => attribute_value(&html[at.bytes()]),
+        None => Cow::Owned(attribute_value(&attribute.value()).into_owned()),
+    };
+    (name, value)
+}
+
 /// An attribute's value as the DOM has it: line breaks normalised, references decoded.
 fn attribute_value(raw: &str) -> Cow<'_, str> {
     match newlines(raw) {
@@ -383,8 +400,11 @@ fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
             seen.catch_up(&ended_here);
             if seen.base_href.is_none() {
                 seen.base_href = el
-                    .get_attribute("href")
-                    .map(|href| charref::decode(&href, true).into_owned());
+                    .attributes()
+                    .iter()
+                    .map(|attribute| page_attribute(html, attribute))
+                    .find(|(name, _)| name == "href")
+                    .map(|(_, href)| href.into_owned());
             }
             Ok(())
         }),
@@ -545,10 +565,7 @@ impl<'a> RawItem<'a> {
             Vec::with_capacity(el.attributes().len());
         // A repeated attribute counts once, as its first occurrence, as in the DOM.
         for attribute in el.attributes() {
-            let name = match attribute.name_source_location() {
-                Some(at) => ascii_lowercase(&html[at.bytes()]),
-                None => Cow::Owned(attribute.name()),
-            };
+            let (name, value) = page_attribute(html, attribute);
             // The DOM keeps xlink:, xml: and xmlns: attributes of SVG under their local name.
             let name = match name.split_once(':') {
                 Some(("xlink" | "xml" | "xmlns", local)) if svg => Cow::Owned(local.to_string()),
@@ -557,10 +574,6 @@ impl<'a> RawItem<'a> {
             if attrs.iter().any(|(n, _)| *n == name) {
                 continue;
             }
-            let value = match attribute.value_source_location() {
-                Some(at) => attribute_value(&html[at.bytes()]),
-                None => Cow::Owned(attribute_value(&attribute.value()).into_owned()),
-            };
             attrs.push((name, value));
         }
         let in_hidden = self.under(hidden);
