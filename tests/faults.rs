@@ -1172,3 +1172,58 @@ fn the_index_follows_items_the_feed_filters_out_and_the_days_its_chart_covers() 
     let later = std::fs::read_to_string(site.out("index.html")).unwrap();
     assert!(!later.contains("2025-08-28:"), "the chart kept last month");
 }
+
+/// Pages whose size is only known once read (chunked, compressed, or both) are read whole:
+/// a large page with a sidebar of "most read" links, served in 64 KB chunks and gzip or
+/// brotli encoded as portals send it, gives the same ten items as the plain page.
+#[test]
+fn chunked_and_compressed_pages_are_read_whole() {
+    use std::io::Write;
+    let plain = String::from_utf8(ten_items()).unwrap();
+    let sidebar: String = (0..6000)
+        .map(|i| format!("<li><a href=\"/hot/{i}\">熱門排行 第{i}名 財經快訊</a></li>"))
+        .collect();
+    let page = plain
+        .replace(
+            "<footer>",
+            &format!("<aside><ol class=\"hot\">{sidebar}</ol></aside><footer>"),
+        )
+        .into_bytes();
+    assert!(page.len() > 300 * 1024, "{} bytes", page.len());
+    let gzip = {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        encoder.write_all(&page).unwrap();
+        encoder.finish().unwrap()
+    };
+    let brotli = {
+        let mut out = Vec::new();
+        let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+        encoder.write_all(&page).unwrap();
+        drop(encoder);
+        out
+    };
+    for (name, body, encoding, chunked) in [
+        ("plain, chunked", page.clone(), None, true),
+        ("gzip", gzip.clone(), Some("gzip"), false),
+        ("gzip, chunked", gzip, Some("gzip"), true),
+        ("brotli, chunked", brotli, Some("br"), true),
+    ] {
+        let site = Site::new("");
+        let mut route = Route::page("text/html; charset=utf-8", body);
+        route.chunked = chunked;
+        if let Some(encoding) = encoding {
+            route
+                .headers
+                .push(("content-encoding".into(), encoding.into()));
+        }
+        site.server.route("/list", route);
+        let output = site.build(NOW);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let titles: Vec<String> = site.items().into_iter().map(|i| i.title).collect();
+        assert_eq!(titles.len(), 10, "{name}: {titles:?}");
+        assert!(
+            titles.iter().any(|t| t == "台積電法說會前夕外資連三買"),
+            "{name}: {titles:?}"
+        );
+    }
+}
