@@ -74,8 +74,9 @@ pub(crate) fn hex(digest: &[u8]) -> String {
 ///
 /// XXH3-128, not a cryptographic hash: it tells a changed page, item list or view from the last
 /// run's. A collision (one in 2^128 by chance) would keep a feed's files as they are while its
-/// page kept serving those items, and a site crafting one could only stale its own feed. SHA-256 fed this way was 1 % of a cold build's time (its
-/// many small writes). Ids, which must never change, are made otherwise (`entry_id`).
+/// page kept serving those items, and a site crafting one could only stale its own feed.
+/// SHA-256 fed this way was 1 % of a cold build's time (its many small writes). Ids, which
+/// must never change, are made otherwise (`entry_id`).
 pub(crate) struct Fingerprint(xxhash_rust::xxh3::Xxh3);
 
 impl Fingerprint {

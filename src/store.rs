@@ -230,10 +230,10 @@ pub struct Published {
 /// The state file. Writes are grouped in one open transaction. Files that may show items new
 /// to the store wait for the commit that makes them durable (so no item a reader has seen can
 /// be missing from the state; `build::finish` stages them). It commits when several feeds
-/// wait, every `GROUP_COMMIT` while feeds finish, before the site is written and when the store
-/// is dropped: a run costs a few commits instead of one or more per feed. A kill loses at most
-/// that window's bookkeeping (success times, validators, what files were rendered from), which the next run
-/// redoes by reading those pages again.
+/// wait, every `GROUP_COMMIT` while feeds finish, before the site is written and when the
+/// store is dropped: a run costs a few commits instead of one or more per feed. A kill loses at
+/// most that window's bookkeeping (success times, validators, what files were rendered from),
+/// which the next run redoes by reading those pages again.
 pub struct Store {
     conn: Connection,
     path: PathBuf,

@@ -411,9 +411,9 @@ mod tests {
             assert_eq!(clean(text), by_character(text), "{text:?}");
         }
         // Random texts over every kind of character the fast paths (here and in `xml_safe`)
-        // tell apart, and their neighbours: ASCII controls and spaces, U+3000 and the rest of its lead byte, kana,
-        // ideographs, hangul, the spaces and invisible characters of U+2000-U+206F and
-        // U+FE00-U+FFFF, forbidden characters, Latin-1 and astral ones.
+        // tell apart, and their neighbours: ASCII controls and spaces, U+3000 and the rest of
+        // its lead byte, kana, ideographs, hangul, the spaces and invisible characters of
+        // U+2000-U+206F and U+FE00-U+FFFF, forbidden characters, Latin-1 and astral ones.
         let alphabet: Vec<char> = [
             '\u{0}',
             '\u{8}',
