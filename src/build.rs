@@ -430,14 +430,13 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
         Fetched::Page(page) => {
             let health = health.clone();
             off_async(run, feed, move |run, feed| {
-                let items = page_items(run, feed, &page, &health)?;
-                let bylines = bylines(&items);
+                let read_items = ReadItems::of(feed, page_items(run, feed, &page, &health)?);
                 let read = LastRead {
                     validators: page.validators(),
                     body_hash: Some(page.fingerprint()),
-                    items_hash: Some(items_hash(feed, &items, &bylines)),
+                    items_hash: Some(read_items.hash.clone()),
                 };
-                take_items(run, feed, &seen_items(feed, &items, bylines), &read)
+                take_items(run, feed, &read_items.seen(feed), &read)
             })
             .await?
         }
@@ -543,10 +542,60 @@ fn take_items(
     })
 }
 
+/// A page's items as read, with their bylines and the fingerprint of what merging them would
+/// change (`items_hash`): compared with the last read's before any id or ticker is made.
+struct ReadItems {
+    items: Vec<Item>,
+    bylines: Vec<Byline>,
+    hash: String,
+}
+
+impl ReadItems {
+    fn of(feed: &FeedConfig, items: Vec<Item>) -> ReadItems {
+        // In the title, or else in the rest of the item's text.
+        let bylines: Vec<Byline> = items
+            .iter()
+            .map(|item| {
+                enrich::byline_in_title(&item.title)
+                    .or_else(|| item.context.as_deref().and_then(enrich::byline))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let hash = items_hash(feed, &items, &bylines);
+        ReadItems {
+            items,
+            bylines,
+            hash,
+        }
+    }
+
+    /// The items as the store keeps them: stable ids and canonical links, and what their titles
+    /// and bylines say (tickers as categories, source and author).
+    fn seen(self, feed: &FeedConfig) -> Vec<SeenItem> {
+        let market = enrich::Market::of(&feed.language, feed.timezone.name());
+        self.items
+            .into_iter()
+            .zip(self.bylines)
+            .map(|(item, byline)| {
+                let link = item.link.as_ref().map(extract::text::canonical_link);
+                SeenItem {
+                    id: entry_id(&feed.id, &item.title, link.as_deref(), item.published),
+                    link: link.map(|l| l.to_string()),
+                    published: item.published.map(|at| at.timestamp()),
+                    author: byline.author,
+                    source_name: byline.source,
+                    categories: enrich::tickers(&item.title, market),
+                    title: item.title,
+                }
+            })
+            .collect()
+    }
+}
+
 /// A fingerprint of what merging a page's items changes in the store: everything but the dates
 /// of items with a link, which a known item keeps from when it was first seen (so "3 hours ago"
 /// read at another time is still the same item; a new item has a new id). Taken from the items
-/// as read, before `seen_items` makes ids and tickers of them: it is a pure function of these
+/// as read, before `ReadItems::seen` makes ids and tickers of them: it is a pure function of these
 /// fields (the link made canonical) and the feed's id, language and zone. Like every
 /// fingerprint it includes the build, so a new dateline reads every page once.
 fn items_hash(feed: &FeedConfig, items: &[Item], bylines: &[Byline]) -> String {
@@ -561,15 +610,9 @@ fn items_hash(feed: &FeedConfig, items: &[Item], bylines: &[Byline]) -> String {
             .is_none()
             .then(|| item.published.map(|at| at.timestamp()));
         // A link with a rotating tracking parameter or fragment is stored without it.
-        let link = item.link.as_ref().map(|link| {
-            if link.query().is_none() && link.fragment().is_none() {
-                std::borrow::Cow::Borrowed(link.as_str())
-            } else {
-                std::borrow::Cow::Owned(extract::text::canonical_link(link).into())
-            }
-        });
+        let link = item.link.as_ref().map(extract::text::canonical_link);
         hash.text(&item.title)
-            .opt_text(link.as_deref())
+            .opt_text(link.as_ref().map(|link| link.as_str()))
             .opt_number(dated_id.flatten())
             .opt_text(byline.author.as_deref())
             .opt_text(byline.source.as_deref());
@@ -651,15 +694,14 @@ fn take_page(
     }
     // Items are compared as read, before ids and tickers are made of them: a page served
     // with a new timestamp around the same items costs only its reading.
-    let items = page_items(run, feed, page, health)?;
-    let bylines = bylines(&items);
-    read.items_hash = Some(items_hash(feed, &items, &bylines));
+    let read_items = ReadItems::of(feed, page_items(run, feed, page, health)?);
+    read.items_hash = Some(read_items.hash.clone());
     if read.items_hash == last.items_hash
         && let Some(built) = keep(&read, AsLastRead::Items)?
     {
         return Ok(built);
     }
-    let taken = take_items(run, feed, &seen_items(feed, &items, bylines), &read)?;
+    let taken = take_items(run, feed, &read_items.seen(feed), &read)?;
     render(run, feed, health, &taken)
 }
 
@@ -1481,40 +1523,6 @@ pub fn extract_page(
     Ok(items)
 }
 
-/// This run's items with their stable ids and canonical links, and what their titles and
-/// bylines say: tickers as categories, source and author.
-fn seen_items(feed: &FeedConfig, items: &[Item], bylines: Vec<Byline>) -> Vec<SeenItem> {
-    let market = enrich::Market::of(&feed.language, feed.timezone.name());
-    items
-        .iter()
-        .zip(bylines)
-        .map(|(item, byline)| {
-            let link = item.link.as_ref().map(extract::text::canonical_link);
-            SeenItem {
-                id: entry_id(&feed.id, &item.title, link.as_ref(), item.published),
-                title: item.title.clone(),
-                link: link.map(|l| l.to_string()),
-                published: item.published.map(|at| at.timestamp()),
-                author: byline.author,
-                source_name: byline.source,
-                categories: enrich::tickers(&item.title, market),
-            }
-        })
-        .collect()
-}
-
-/// Each item's byline: in its title, or else in the rest of its text.
-fn bylines(items: &[Item]) -> Vec<Byline> {
-    items
-        .iter()
-        .map(|item| {
-            enrich::byline_in_title(&item.title)
-                .or_else(|| item.context.as_deref().and_then(enrich::byline))
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 /// Stored items as published, in the feed's zone, with what their articles added: undated ones
 /// carry their first-seen instant, or the article's date.
 fn entries_from(
@@ -1690,10 +1698,7 @@ mod tests {
             published: at(minute).single(),
             context: Some(context.into()),
         };
-        let hash = |feed: &FeedConfig, items: Vec<Item>| {
-            let bylines = bylines(&items);
-            items_hash(feed, &items, &bylines)
-        };
+        let hash = |feed: &FeedConfig, items: Vec<Item>| ReadItems::of(feed, items).hash;
         let link = Some("https://news.example.com/n/1");
         let base = hash(&feed, vec![item(link, 48, "【財訊快報/陳孟朔】 5分鐘前")]);
 
@@ -1741,8 +1746,7 @@ mod tests {
         assert_eq!(hash(&feed, tracked("a1")), hash(&feed, tracked("b2")));
         assert_eq!(hash(&feed, tracked("a1")), base);
         let stored = |items: Vec<Item>| {
-            let bylines = bylines(&items);
-            let mut seen = seen_items(&feed, &items, bylines);
+            let mut seen = ReadItems::of(&feed, items).seen(&feed);
             for item in &mut seen {
                 item.published = None;
             }

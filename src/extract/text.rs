@@ -1,5 +1,7 @@
 //! Text and links as a reader should get them.
 
+use std::borrow::Cow;
+
 use scraper::node::Node;
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
@@ -340,11 +342,10 @@ const TRACKING_PARAMS: &[&str] = &[
 ];
 
 /// The link without tracking parameters and fragment: what identifies the article. The other
-/// parameters are kept byte for byte (`flag` stays `flag`, not `flag=`).
-pub fn canonical_link(link: &Url) -> Url {
-    let mut url = link.clone();
-    url.set_fragment(None);
-    if let Some(query) = link.query() {
+/// parameters are kept byte for byte (`flag` stays `flag`, not `flag=`). Borrowed when there is
+/// nothing to take off, as for most links: no copy of the `Url` is made for them.
+pub fn canonical_link(link: &Url) -> Cow<'_, Url> {
+    let kept = link.query().and_then(|query| {
         let kept: Vec<&str> = query
             .split('&')
             .filter(|pair| {
@@ -356,11 +357,17 @@ pub fn canonical_link(link: &Url) -> Url {
             })
             .collect();
         let rebuilt = kept.join("&");
-        if rebuilt != query {
-            url.set_query((!rebuilt.is_empty()).then_some(rebuilt.as_str()));
-        }
+        (rebuilt != query).then_some(rebuilt)
+    });
+    if kept.is_none() && link.fragment().is_none() {
+        return Cow::Borrowed(link);
     }
-    url
+    let mut url = link.clone();
+    url.set_fragment(None);
+    if let Some(rebuilt) = kept {
+        url.set_query((!rebuilt.is_empty()).then_some(rebuilt.as_str()));
+    }
+    Cow::Owned(url)
 }
 
 /// The key two links are compared by: canonical, and the same over http and https.
@@ -579,5 +586,18 @@ mod tests {
             canonical_link(&mixed).as_str(),
             "https://e.example/a?id=1&flag&q=a%20b&next=/x/y"
         );
+        // Nothing to take off: the link itself, not a copy; an empty fragment still goes.
+        for (link, borrowed) in [
+            ("https://e.example/news/1", true),
+            ("https://e.example/a?b=1&c", true),
+            ("https://e.example/a?", true),
+            ("https://e.example/a#", false),
+            ("https://e.example/a?utm_x=1", false),
+        ] {
+            let url = Url::parse(link).unwrap();
+            let canonical = canonical_link(&url);
+            assert_eq!(matches!(canonical, Cow::Borrowed(_)), borrowed, "{link}");
+            assert_eq!(canonical.fragment(), None, "{link}");
+        }
     }
 }
