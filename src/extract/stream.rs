@@ -48,15 +48,21 @@ pub fn extract(
         }
     };
     let links = Links::with_base_href(seen.base_href.as_deref(), page_url, encoding);
+    // Ancestors only rank an item's links, when the config does not name its title and link.
+    let ranks_links = select.title.is_none() || select.link.is_none();
     let mut items = Vec::with_capacity(seen.items.len());
     for (raw, ancestors) in seen.items.iter().zip(&outside) {
-        let ancestors: Vec<Outside> = ancestors
-            .iter()
-            .map(|(name, start)| Outside {
-                name: name.clone(),
-                class: wellformed::attribute_at(html, *start, "class"),
-            })
-            .collect();
+        let ancestors: Vec<Outside> = if ranks_links {
+            ancestors
+                .iter()
+                .map(|(name, start)| Outside {
+                    name: name.clone(),
+                    class: wellformed::attribute_at(html, *start, "class"),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         if let Some(item) = raw.finish(&ancestors, &links, select, ctx)? {
             items.push(item);
         }
