@@ -89,6 +89,64 @@ fn stages(c: &mut Criterion) {
             found
         })
     });
+    // lol_html's share of the streaming extraction: the handlers `stream::read` registers for
+    // this config (the items with their text and end tags, every element inside them with its
+    // end tag, the title and date selectors scoped under the item, `<base href>`), doing nothing.
+    // The rest of "extract selector mode (stream)" is the well-formedness scan and our own work.
+    group.bench_function("bare parse (lol_html, the stream's handlers)", |b| {
+        use lol_html::ElementContentHandlers as Handlers;
+        use lol_html::html_content::{Element, EndTag, TextChunk};
+        let parse = |text: &str| -> lol_html::Selector { text.parse().unwrap() };
+        let selectors = [
+            parse("ul.news > li"),
+            parse("ul.news > li *"),
+            parse("ul.news > li a.title"),
+            parse("ul.news > li span.time"),
+            parse("base[href]"),
+        ];
+        b.iter(|| {
+            let seen = std::cell::Cell::new(0usize);
+            let with_end = |el: &mut Element| {
+                seen.set(seen.get() + el.attributes().len());
+                if let Some(handlers) = el.end_tag_handlers() {
+                    handlers.push(Box::new(|_: &mut EndTag| Ok(())));
+                }
+                Ok(())
+            };
+            let located = |el: &mut Element| {
+                seen.set(seen.get() + el.source_location().bytes().start);
+                Ok(())
+            };
+            let settings = lol_html::Settings::new()
+                .append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&selectors[4]),
+                    Handlers::default().element(located),
+                ))
+                .append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&selectors[0]),
+                    Handlers::default().element(with_end).text(|chunk: &mut TextChunk| {
+                        seen.set(seen.get() + chunk.as_str().len());
+                        Ok(())
+                    }),
+                ))
+                .append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&selectors[1]),
+                    Handlers::default().element(with_end),
+                ))
+                .append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&selectors[2]),
+                    Handlers::default().element(located),
+                ))
+                .append_element_content_handler((
+                    std::borrow::Cow::Borrowed(&selectors[3]),
+                    Handlers::default().element(located),
+                ));
+            let mut rewriter = lol_html::HtmlRewriter::new(settings, |_: &[u8]| {});
+            rewriter.write(black_box(bytes)).unwrap();
+            rewriter.end().unwrap();
+            seen.get()
+        })
+    });
     // A bare parse in the usual sense: every tag and every piece of text handed out once, with
     // nothing done with them (what the DOM parser's tree holds, without the tree).
     group.bench_function("bare parse (lol_html, every token)", |b| {
