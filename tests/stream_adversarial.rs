@@ -777,6 +777,310 @@ fn no_wrong_answer_when_crlf_not_normalized() {
     ]);
 }
 
+/// The one-pass read (`wellformed::scan` matching the selectors itself, no lol_html) where it
+/// could differ from the DOM: text nodes split by comments and joined across `</>`, SVG that a
+/// selector could match, the document elements in selectors, positions among siblings, raw text
+/// inside items, `<base>` in SVG. Declining is fine; a wrong answer is not.
+#[test]
+fn no_wrong_answer_in_one_pass() {
+    let row = |n: u32| {
+        format!(
+            r#"<tr class="r{n}"><td>2025/08/{n:02} 10:00</td><td><a href="/n/{n}">Headline {n}</a></td></tr>"#
+        )
+    };
+    let table = format!(
+        r#"<table class="news"><thead><tr><th>Time</th><th>Title</th></tr></thead><tbody>{}</tbody></table>"#,
+        (1..=4).map(row).collect::<String>()
+    );
+    assert_none_wrong(&[
+        case(
+            "comment-splits-a-date",
+            doc(
+                "",
+                r#"<ul><li class="it"><a href="/a">Alpha</a> 2025/8/28<!-- c --> 15:48 <span>2025/8/27</span></li></ul>"#,
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "reference-across-an-empty-end-tag",
+            doc(
+                "",
+                r#"<ul><li class="it"><a href="/a">A &am</>p; B</a> <time>2025-08-28 10:00</time></li></ul>"#,
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "crlf-across-an-empty-end-tag",
+            doc(
+                "",
+                "<ul><li class=\"it\"><a href=\"/a\">Alpha</a> 2025-08-28\r</>\n10:00</li></ul>",
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-element-with-the-item-class",
+            doc(
+                "",
+                &format!(
+                    r#"<ul><li class="it"><svg class="it"><a class="it" href="/s"><text>SVG link</text></a></svg><a href="/a">Alpha</a>{D}</li></ul>"#
+                ),
+            ),
+            ".it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-title-inside-an-item",
+            doc(
+                "",
+                &format!(
+                    r#"<ul><li class="it"><svg><title>Icon &amp; more</title></svg><a href="/a">Alpha &amp; Beta</a>{D}</li></ul>"#
+                ),
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "raw-text-inside-an-item",
+            doc(
+                "",
+                &format!(
+                    r#"<ul><li class="it"><xmp>&lt;b&gt;</xmp><textarea>&amp; x</textarea><a href="/a">Alpha</a><noscript><a href="/n">No script</a></noscript>{D}</li></ul>"#
+                ),
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "base-inside-svg",
+            doc(
+                "",
+                &format!(
+                    r#"<svg><base href="https://other.example/x/"/></svg><ul><li class="it"><a href="a">Alpha</a>{D}</li></ul>"#
+                ),
+            ),
+            "li.it",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "table-rows-by-position",
+            doc("", &table),
+            "table.news > tbody > tr:not(.r3)",
+            Some("td:nth-child(2) a"),
+            Some("td:nth-child(2) a@href"),
+            Some("td:first-child"),
+        ),
+        case(
+            "rows-without-tbody-and-star",
+            doc(
+                "",
+                r#"<div class="list"><table><tr><td><a href="/a">Alpha</a> 2025-08-28 10:00</td></tr></table></div>"#,
+            ),
+            ".list *",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "body-class-in-the-selector",
+            format!(
+                r#"<!DOCTYPE html><html lang="zh-TW"><head></head><body class="home"><ul><li><a href="/a">Alpha</a>{D}</li></ul></body></html>"#
+            ),
+            "body.home > ul > li",
+            None,
+            None,
+            None,
+        ),
+    ]);
+    // Plain pages with such selectors are read, not declined.
+    assert_all_agree(&[
+        case(
+            "document-elements-and-positions",
+            doc("", &table),
+            "html > body > table.news > tbody > tr:nth-child(odd)",
+            Some("td:nth-child(2) a"),
+            Some("td:nth-child(2) a@href"),
+            Some("td:first-child"),
+        ),
+        case(
+            "negation",
+            doc("", &table),
+            "table.news tbody tr:not(.r2, .r4)",
+            None,
+            None,
+            None,
+        ),
+    ]);
+}
+
+/// Once wrong, found by fuzzing the one-pass read against the DOM (20,000 pages): `</` at the
+/// end of the page (text, not a comment); an SVG `<base xlink:href>` (no `href` to the DOM);
+/// `</form>` over an open `<span>` (the tree builder takes only the form off its stack); SVG
+/// `xlink:href` found as a link (the DOM keeps it in a namespace that `href` lookups do not
+/// see); two date attributes on one element (the DOM orders attributes by name); a selector's
+/// non-ASCII attribute name with a reference in its value (matched raw). Fuzzing also found the
+/// three lol_html cases below.
+#[test]
+fn no_wrong_answer_found_by_fuzzing_the_one_pass() {
+    let p = "<!DOCTYPE html><html><head></head><body>";
+    let page = |body: &str| format!("{p}{body}");
+    assert_none_wrong(&[
+        case(
+            "end-tag-open-at-the-end",
+            page("<ul><li><time>2025-08-28 10:00</time><a href=/a>x</"),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "end-tag-open-at-the-end-after-a-time",
+            page("<ul><li><a href=/a>Title</a> 15:48</"),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-base-with-xlink-href",
+            page(
+                r#"<svg><base xlink:href="/other/"/></svg><ul><li><a href=a>Title</a><time>2025-08-28 10:00</time></li></ul></body></html>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-base-with-href",
+            page(
+                r#"<svg><base href="/other/"/></svg><ul><li><a href=a>Title</a><time>2025-08-28 10:00</time></li></ul></body></html>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "form-end-over-a-span",
+            page(
+                "<ul><li><form><span class=t>Head</form>line</span><a href=/a>x</a><time>2025-08-28 10:00</time></li></ul></body></html>",
+            ),
+            "li",
+            Some("span.t"),
+            Some("a@href"),
+            None,
+        ),
+        case(
+            "svg-xlink-href-is-no-link",
+            page(
+                "<ul><li><svg><a xlink:href=/s><text>Long svg title</text></a></svg><a href=/a>T</a><time>2025-08-28 10:00</time></li></ul></body></html>",
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-xml-prefixed-date",
+            page(
+                r#"<ul><li><a href=/a>T</a><svg><g xml:data-time="2025-08-27 09:00"></g></svg>10:00</li></ul></body></html>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "svg-xlink-and-plain-href",
+            page(
+                r#"<ul><li><a href=/a>T</a><svg><a xlink:href="/s" href="/t" class="x"><text>Long svg title</text></a></svg><time>2025-08-28 10:00</time></li></ul></body></html>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
+            "two-date-attributes-in-source-order",
+            page(
+                r#"<ul><li><a href=/a>T</a><span datetime="2025-08-27 09:00" data-time="2025-08-26 10:00">x</span></li></ul></body></html>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        // The lol_html path, for selectors the one pass does not take (`:first-of-type`,
+        // `[dir=…]`): lol_html reads `:not(li.ad)` as `:not(li):not(.ad)`, matches SVG names
+        // without their case, and never sees the implied `<tbody>` that `*` and `:not` match.
+        case(
+            "lol-html-not-of-a-compound",
+            page(
+                "<ul><li class=ad><a href=/a>Ad</a><time>2025-08-28 10:00</time></li><li><a href=/b>News</a><time>2025-08-28 09:00</time></li></ul></body></html>",
+            ),
+            "li:not(.ad.top)",
+            None,
+            Some("a:first-of-type@href"),
+            None,
+        ),
+        case(
+            "lol-html-not-of-an-svg-attribute",
+            page("<table><tr><td><a href=2><svg class=list viewBox>2025年8月2"),
+            "tr",
+            None,
+            None,
+            Some(".list:not([viewbox])"),
+        ),
+        case(
+            "lol-html-not-over-an-implied-tbody",
+            page(
+                "<table><tr><td>x</td><td><a href=/a>A</a></td><td>2025-08-28 10:00</td></tr></table></body></html>",
+            ),
+            "table :not(.q) tr",
+            Some("td:not([dir=rtl])"),
+            None,
+            None,
+        ),
+        case(
+            "lol-html-star-over-an-implied-tbody",
+            page(
+                "<table><tr><td>x</td><td><a href=/a>A</a></td><td>2025-08-28 10:00</td></tr></table></body></html>",
+            ),
+            "table * tr",
+            Some("td:nth-of-type(2)"),
+            None,
+            None,
+        ),
+        case(
+            "non-ascii-attribute-name-with-a-reference",
+            page(
+                r#"<ul><li data-é="a&amp;b"><a href=/a>T</a><time>2025-08-28 10:00</time></li></ul></body></html>"#,
+            ),
+            "li[data-é='a&b']",
+            None,
+            None,
+            None,
+        ),
+    ]);
+}
+
 /// Once wrong. Panics (byte-index slicing inside a multi-byte character) in the streaming
 /// path, which `select::extract` runs on every page before the DOM path:
 /// - wellformed.rs `markup`: `rest[2..9]` for `<!…` (the doctype check) when byte 9 falls inside

@@ -23,7 +23,9 @@ use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Se
 use url::Url;
 
 use super::flat::{DateAtom, attribute_date, combine, resolve, text_date};
+use super::matcher::{Complex, Compounds, Marks};
 use super::text::{Links, RankFacts, clean, is_heading, is_inline};
+use super::wellformed::{Open, Repair, Start};
 use super::{Item, charref, dedupe_by_link, item_context, wellformed};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -37,11 +39,18 @@ pub fn extract(
     select: &SelectConfig,
     ctx: &DateContext,
 ) -> Option<Vec<Item>> {
-    let plan = Plan::new(select)?;
-    let seen = read(html, &plan, ctx)?;
-    let starts: Vec<usize> = seen.items.iter().map(|i| i.start).collect();
-    let outside = match wellformed::check(html, &starts, &plan.watched, plan.implied_tbody) {
-        Ok(ancestors) => ancestors,
+    let read = match ScanPlan::new(select) {
+        Some(plan) => scan_read(html, &plan, ctx),
+        None => {
+            let plan = Plan::new(select)?;
+            let seen = read(html, &plan, ctx)?;
+            let starts: Vec<usize> = seen.items.iter().map(|i| i.start).collect();
+            wellformed::check(html, &starts, &plan.watched, plan.implied_tbody)
+                .map(|ancestors| (seen, ancestors))
+        }
+    };
+    let (seen, outside) = match read {
+        Ok(read) => read,
         Err(repair) => {
             tracing::debug!("{page_url}: read through the DOM: {}", repair.0);
             return None;
@@ -119,23 +128,12 @@ impl Plan {
                 Some(spec) => compile(&scoped(&spec.selector_text)).map(Some),
             }
         };
-        let texts = std::iter::once(item_source).chain(
-            [&select.title, &select.link, &select.date]
-                .into_iter()
-                .flatten()
-                .map(|spec| spec.selector_text.as_str()),
-        );
-        let mut watched = vec!["class".to_string(), "id".to_string()];
-        let mut implied_tbody = true;
-        for text in texts {
-            watched.extend(attribute_names(text));
-            let lower = text.to_ascii_lowercase();
-            implied_tbody &= !lower.contains("tbody")
-                && !lower.contains(['>', '+', '~'])
-                && ![":nth", ":first", ":last", ":only", ":empty"]
-                    .iter()
-                    .any(|p| lower.contains(p));
-        }
+        let (watched, implied_tbody) = watched_and_tbody(select);
+        // `*` and `:not(…)` match the DOM's implied `<tbody>`, which lol_html never sees.
+        let implied_tbody = implied_tbody
+            && !std::iter::once(item_source)
+                .chain(select_texts(select))
+                .any(|text| text.contains('*') || text.to_ascii_lowercase().contains(":not("));
         Some(Plan {
             item: compile(item_source)?,
             inside_item: compile(&inside)?,
@@ -156,10 +154,85 @@ impl Plan {
     }
 }
 
+/// The attributes the config's selectors match on (`class`, `id`, `[name…]`), and whether they
+/// match the same with or without an implied `<tbody>` (see `Plan`).
+fn watched_and_tbody(select: &SelectConfig) -> (Vec<String>, bool) {
+    let texts = std::iter::once(select.item_source.trim()).chain(select_texts(select));
+    let mut watched = vec!["class".to_string(), "id".to_string()];
+    let mut implied_tbody = true;
+    for text in texts {
+        watched.extend(attribute_names(text));
+        let lower = text.to_ascii_lowercase();
+        implied_tbody &= !lower.contains("tbody")
+            && !lower.contains(['>', '+', '~'])
+            && ![":nth", ":first", ":last", ":only", ":empty"]
+                .iter()
+                .any(|p| lower.contains(p));
+    }
+    (watched, implied_tbody)
+}
+
+/// The title, link and date selectors the config gives.
+fn select_texts(select: &SelectConfig) -> impl Iterator<Item = &str> {
+    [&select.title, &select.link, &select.date]
+        .into_iter()
+        .flatten()
+        .map(|spec| spec.selector_text.as_str())
+}
+
+/// The config's selectors as the page scan matches them itself (`matcher`), when it can match
+/// them all: the page is then read in that one pass, without lol_html.
+struct ScanPlan {
+    compounds: Compounds,
+    item: Vec<Complex>,
+    /// Marks of the item selectors' rightmost compounds: an element with none is no item.
+    item_rightmost: Marks,
+    /// Title, link and date selectors, matched on the elements inside an item; one of several
+    /// compounds may look above the item, as in the DOM path.
+    specs: [Option<Vec<Complex>>; 3],
+    watched: Vec<String>,
+    implied_tbody: bool,
+    wants_atoms: bool,
+}
+
+impl ScanPlan {
+    /// Unlike lol_html's, these selectors may name `html`, `head` and `body`: the scan reads
+    /// only pages that spell out all three tags, so its stack holds them as the DOM does.
+    fn new(select: &SelectConfig) -> Option<ScanPlan> {
+        let item_source = select.item_source.trim();
+        let mut compounds = Compounds::default();
+        let item = compounds.list(&split_top_level(item_source)?)?;
+        let mut specs = [None, None, None];
+        for (slot, spec) in specs
+            .iter_mut()
+            .zip([&select.title, &select.link, &select.date])
+        {
+            let Some(spec) = spec.as_ref().filter(|s| !s.selector_text.is_empty()) else {
+                continue;
+            };
+            *slot = Some(compounds.list(&split_top_level(spec.selector_text.trim())?)?);
+        }
+        let (watched, implied_tbody) = watched_and_tbody(select);
+        Some(ScanPlan {
+            item_rightmost: item.iter().fold(0, |marks, c| marks | c.rightmost()),
+            compounds,
+            item,
+            specs,
+            watched,
+            implied_tbody,
+            wants_atoms: select.date.is_none(),
+        })
+    }
+}
+
 fn compile(selector: &str) -> Option<Selector> {
     // CSS escapes (`\68 ead`, `li.x\)`) could hide a document element or a comma from the
-    // checks here.
-    if names_document_element(selector) || selector.contains('\\') {
+    // checks here. lol_html reads `:not(li.ad)` as `:not(li):not(.ad)`, and matches names in
+    // SVG without the DOM's case (`:not([viewbox])`).
+    if names_document_element(selector)
+        || selector.contains('\\')
+        || selector.to_ascii_lowercase().contains(":not(")
+    {
         return None;
     }
     selector.parse().ok()
@@ -174,7 +247,9 @@ fn attribute_names(selector: &str) -> Vec<String> {
             let name: String = rest
                 .trim_start()
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+                .take_while(|c| {
+                    c.is_ascii_alphanumeric() || !c.is_ascii() || matches!(c, '-' | '_' | ':' | '.')
+                })
                 .collect();
             (!name.is_empty()).then(|| name.to_ascii_lowercase())
         })
@@ -240,10 +315,12 @@ struct Outside {
 /// attribute (see also `page_attribute`).
 struct El<'a> {
     name: Cow<'a, str>,
-    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    attrs: Vec<Attr<'a>>,
     parent: Option<usize>,
     /// Where its start tag begins in the page.
     start: usize,
+    /// In SVG content.
+    svg: bool,
     /// Its text: `RawItem::text[text_from..text_to]`.
     text_from: usize,
     text_to: usize,
@@ -253,12 +330,39 @@ struct El<'a> {
     closed: bool,
 }
 
+/// An attribute as the DOM keeps it.
+struct Attr<'a> {
+    /// Its local name, ASCII-lowercased.
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
+    /// For the SVG attributes the DOM puts in a namespace (`xlink:href`, `xml:lang`, `xmlns`):
+    /// the prefix it keeps (`None` for `xmlns`). The DOM's lookup by plain name does not see
+    /// them.
+    namespace: Option<Option<&'static str>>,
+}
+
+/// SVG attributes the tree builder moves into a namespace ("adjust foreign attributes"): the
+/// name as written, the prefix kept and the local name.
+const NAMESPACED: &[(&str, Option<&str>, &str)] = &[
+    ("xlink:actuate", Some("xlink"), "actuate"),
+    ("xlink:arcrole", Some("xlink"), "arcrole"),
+    ("xlink:href", Some("xlink"), "href"),
+    ("xlink:role", Some("xlink"), "role"),
+    ("xlink:show", Some("xlink"), "show"),
+    ("xlink:title", Some("xlink"), "title"),
+    ("xlink:type", Some("xlink"), "type"),
+    ("xml:lang", Some("xml"), "lang"),
+    ("xml:space", Some("xml"), "space"),
+    ("xmlns", None, "xmlns"),
+    ("xmlns:xlink", Some("xmlns"), "xlink"),
+];
+
 impl El<'_> {
     fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_ref())
+            .find(|a| a.namespace.is_none() && a.name == name)
+            .map(|a| a.value.as_ref())
     }
 }
 
@@ -275,7 +379,9 @@ struct RawItem<'a> {
     /// Where the first match of the title, link and date selectors begins.
     spec_starts: [Option<usize>; 3],
     pending_text: String,
-    pending_type: Option<TextType>,
+    /// Whether the pending text's references are decoded: not in raw text elements (script,
+    /// style, xmp, iframe, noembed, noframes, noscript), where the tokenizer leaves them.
+    pending_decoded: bool,
     /// Whether dates are read from the item's text and attributes (no `date` selector).
     wants_atoms: bool,
 }
@@ -438,7 +544,7 @@ fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
                     atoms: Vec::new(),
                     spec_starts: [None; 3],
                     pending_text: String::new(),
-                    pending_type: None,
+                    pending_decoded: true,
                     wants_atoms: plan.wants_atoms,
                 };
                 item.open_element(html, el, None, pos, ctx);
@@ -467,7 +573,8 @@ fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
                     return Ok(());
                 };
                 item.pending_text.push_str(chunk.as_str());
-                item.pending_type = Some(chunk.text_type());
+                item.pending_decoded =
+                    matches!(chunk.text_type(), TextType::Data | TextType::RCData);
                 if chunk.last_in_text_node() {
                     item.text_node(pos, ctx);
                     seen.pos += 1;
@@ -555,6 +662,210 @@ fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
     (!seen.refused).then_some(seen)
 }
 
+/// Read the page in the scan that checks it (`wellformed::scan`), matching the selectors there:
+/// the items, and each one's three nearest ancestors.
+fn scan_read<'a>(
+    html: &'a str,
+    plan: &ScanPlan,
+    ctx: &DateContext,
+) -> Result<(Seen<'a>, Vec<wellformed::Ancestors>), Repair> {
+    let mut reader = ScanReader {
+        html,
+        plan,
+        ctx,
+        seen: Seen::default(),
+        ancestors: Vec::new(),
+    };
+    wellformed::scan(html, &plan.watched, plan.implied_tbody, &mut reader)?;
+    reader.seen.finish_item();
+    Ok((reader.seen, reader.ancestors))
+}
+
+/// Builds the items as `read` does, from what the scan reports.
+struct ScanReader<'a, 'p> {
+    html: &'a str,
+    plan: &'p ScanPlan,
+    ctx: &'p DateContext,
+    seen: Seen<'a>,
+    ancestors: Vec<wellformed::Ancestors>,
+}
+
+/// Elements whose text the tokenizer leaves as written (references not decoded).
+fn raw_text(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript"
+    )
+}
+
+impl ScanReader<'_, '_> {
+    /// The text gathered since the last tag or comment is one text node of the item.
+    fn end_text(&mut self) {
+        let pos = self.seen.pos;
+        let Some(item) = self.seen.current.as_mut() else {
+            return;
+        };
+        if item.pending_text.is_empty() {
+            return;
+        }
+        item.pending_decoded = item.open.last().is_none_or(|&i| {
+            let el = &item.els[i];
+            el.svg || !raw_text(&el.name)
+        });
+        item.text_node(pos, self.ctx);
+        self.seen.pos += 1;
+    }
+}
+
+fn refuse<T>(why: &str) -> Result<T, Repair> {
+    Err(Repair(why.to_string()))
+}
+
+impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
+    fn start(&mut self, element: &Start<'a, '_>, open: &[Open<'a>]) -> Result<Marks, Repair> {
+        self.end_text();
+        let marks = self
+            .plan
+            .compounds
+            .marks(&element.name, element.attributes, element.index);
+        // The DOM keeps SVG names and attributes in their own case, which the scan does not
+        // know: a page where a selector might match in SVG is left to the DOM.
+        if element.svg && marks != 0 {
+            return refuse("a selector matches in SVG");
+        }
+        let attributes = || {
+            element
+                .attributes
+                .iter()
+                .map(|(name, value)| (ascii_lowercase(name), attribute_value(value)))
+        };
+        if self.seen.base_href.is_none() && element.name == "base" {
+            self.seen.base_href = attributes()
+                .find(|(name, _)| name == "href")
+                .map(|(_, href)| href.into_owned());
+        }
+        let of = |o: &Open| o.marks;
+        let pos = self.seen.pos;
+        if marks & self.plan.item_rightmost != 0
+            && self.plan.item.iter().any(|c| c.matches(marks, open, of))
+        {
+            if self.seen.current.is_some() {
+                return refuse("an item inside an item");
+            }
+            if hidden(&element.name) {
+                return refuse("an item that is never shown");
+            }
+            if open.iter().any(|o| {
+                matches!(
+                    &*o.name,
+                    "head" | "script" | "style" | "noscript" | "template"
+                )
+            }) {
+                return refuse("an item inside an element that is never shown");
+            }
+            self.ancestors.push(
+                open.iter()
+                    .rev()
+                    .take(3)
+                    .map(|o| (o.name.to_string(), o.start))
+                    .collect(),
+            );
+            let mut item = RawItem {
+                start: element.start,
+                els: Vec::with_capacity(16),
+                text: String::with_capacity(256),
+                open: Vec::with_capacity(8),
+                atoms: Vec::new(),
+                spec_starts: [None; 3],
+                pending_text: String::new(),
+                pending_decoded: true,
+                wants_atoms: self.plan.wants_atoms,
+            };
+            item.open_parts(
+                element.name.clone(),
+                element.start,
+                attributes(),
+                element.svg,
+                None,
+                pos,
+                self.ctx,
+            );
+            self.seen.pos += 1;
+            if element.contained {
+                self.seen.current = Some(item);
+            } else {
+                item.close_all(pos + 1);
+                self.seen.items.push(item);
+            }
+            return Ok(marks);
+        }
+        let Some(item) = self.seen.current.as_mut() else {
+            return Ok(marks);
+        };
+        self.seen.pos += 1;
+        let parent = item.open.last().copied();
+        let index = item.open_parts(
+            element.name.clone(),
+            element.start,
+            attributes(),
+            element.svg,
+            parent,
+            pos,
+            self.ctx,
+        );
+        for (which, spec) in self.plan.specs.iter().enumerate() {
+            let Some(spec) = spec else { continue };
+            if spec.iter().any(|c| c.matches(marks, open, of)) {
+                if hidden(&element.name) {
+                    return refuse("a value that is never shown");
+                }
+                item.spec_starts[which].get_or_insert(element.start);
+            }
+        }
+        if !element.contained {
+            item.close(index, pos + 1);
+        }
+        Ok(marks)
+    }
+
+    fn implied(&mut self, name: &str, index: u32, _: &[Open<'a>]) -> Result<Marks, Repair> {
+        // An element the stream never had: a page where a selector could match it is left
+        // to the DOM.
+        if self.plan.compounds.marks(name, &[], index) != 0 || self.seen.current.is_some() {
+            return refuse("an implied <tbody> the selectors could see");
+        }
+        Ok(0)
+    }
+
+    fn text(&mut self, from: usize, to: usize) {
+        if let Some(item) = self.seen.current.as_mut() {
+            item.pending_text.push_str(&self.html[from..to]);
+        }
+    }
+
+    fn token(&mut self) {
+        self.end_text();
+    }
+
+    fn end(&mut self, open: &Open<'a>) {
+        self.end_text();
+        let pos = self.seen.pos;
+        let Some(item) = self.seen.current.as_mut() else {
+            return;
+        };
+        if open.start == item.start {
+            self.seen.finish_item();
+        } else if let Some(&index) = item
+            .open
+            .iter()
+            .rev()
+            .find(|&&i| item.els[i].start == open.start)
+        {
+            item.close(index, pos);
+        }
+    }
+}
+
 impl<'a> RawItem<'a> {
     fn open_element(
         &mut self,
@@ -566,32 +877,75 @@ impl<'a> RawItem<'a> {
     ) -> usize {
         let start = el.source_location().bytes().start;
         let name = tag_name_at(html, start).unwrap_or_else(|| Cow::Owned(el.tag_name()));
-        let svg = foreign(el);
-        let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> =
-            Vec::with_capacity(el.attributes().len());
-        // A repeated attribute counts once, as its first occurrence, as in the DOM.
-        for attribute in el.attributes() {
-            let (name, value) = page_attribute(html, attribute);
-            // The DOM keeps xlink:, xml: and xmlns: attributes of SVG under their local name.
-            let name = match name.split_once(':') {
-                Some(("xlink" | "xml" | "xmlns", local)) if svg => Cow::Owned(local.to_string()),
-                _ => name,
-            };
-            if attrs.iter().any(|(n, _)| *n == name) {
+        let attributes = el
+            .attributes()
+            .iter()
+            .map(|attribute| page_attribute(html, attribute));
+        self.open_parts(name, start, attributes, foreign(el), parent, pos, ctx)
+    }
+
+    /// An element opens: its name (ASCII-lowercased), where its tag begins, its attributes as
+    /// the DOM has them (names lowercased, values decoded), whether it is in SVG.
+    #[allow(clippy::too_many_arguments)]
+    fn open_parts(
+        &mut self,
+        name: Cow<'a, str>,
+        start: usize,
+        attributes: impl ExactSizeIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+        svg: bool,
+        parent: Option<usize>,
+        pos: u32,
+        ctx: &DateContext,
+    ) -> usize {
+        let mut attrs: Vec<Attr<'a>> = Vec::with_capacity(attributes.len());
+        let mut written: Vec<Cow<'a, str>> = Vec::new();
+        for (name, value) in attributes {
+            // A repeated attribute counts once, as its first occurrence, as in the DOM.
+            if attrs
+                .iter()
+                .any(|a| a.namespace.is_none() && a.name == name)
+                || written.contains(&name)
+            {
                 continue;
             }
-            attrs.push((name, value));
+            let namespaced = NAMESPACED
+                .iter()
+                .find(|(as_written, ..)| *as_written == name);
+            match namespaced {
+                Some(&(_, prefix, local)) if svg => {
+                    written.push(name);
+                    attrs.push(Attr {
+                        name: Cow::Borrowed(local),
+                        value,
+                        namespace: Some(prefix),
+                    });
+                }
+                _ => attrs.push(Attr {
+                    name,
+                    value,
+                    namespace: None,
+                }),
+            }
         }
         let in_hidden = self.under(hidden);
         let dateless_here = self.under(dateless);
         if self.wants_atoms && !dateless_here && !dateless(&name) {
-            for (index, (attr, value)) in attrs.iter().enumerate() {
-                if let Some(stamp) = attribute_date(attr, value, ctx) {
+            // In the DOM's order: its attributes sorted by prefix, namespace and name.
+            let mut order: Vec<&Attr> = attrs.iter().collect();
+            order.sort_by(|a, b| {
+                (a.namespace.flatten(), a.namespace.is_some(), &a.name).cmp(&(
+                    b.namespace.flatten(),
+                    b.namespace.is_some(),
+                    &b.name,
+                ))
+            });
+            for (index, attr) in order.into_iter().enumerate() {
+                if let Some(stamp) = attribute_date(&attr.name, &attr.value, ctx) {
                     self.atoms.push(DateAtom {
                         pos: pos as usize,
                         stamp,
                         attribute: u16::try_from(index).ok(),
-                        semantic: attr != "title" && attr != "content",
+                        semantic: attr.name != "title" && attr.name != "content",
                     });
                 }
             }
@@ -606,6 +960,7 @@ impl<'a> RawItem<'a> {
             attrs,
             parent,
             start,
+            svg,
             text_from: self.text.len(),
             text_to: self.text.len(),
             pos_from: pos,
@@ -651,9 +1006,10 @@ impl<'a> RawItem<'a> {
             return;
         }
         let raw = newlines(&raw);
-        let text = match self.pending_type {
-            Some(TextType::Data | TextType::RCData) => charref::decode(&raw, false),
-            _ => std::borrow::Cow::Borrowed(&*raw),
+        let text = if self.pending_decoded {
+            charref::decode(&raw, false)
+        } else {
+            std::borrow::Cow::Borrowed(&*raw)
         };
         let dateless_here = self.under(dateless);
         if self.wants_atoms

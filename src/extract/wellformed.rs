@@ -9,7 +9,9 @@
 //! the page goes to the DOM path. It errs on the side of refusing: a refused page is only slower.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
+use super::matcher::Marks;
 use super::text::is_heading;
 
 /// Why a page must be read through the DOM, for tests and `-vv` logs.
@@ -47,6 +49,62 @@ pub fn check(
     Ok(scanner.ancestors)
 }
 
+/// An element as the scan meets its start tag.
+pub struct Start<'a, 'b> {
+    /// ASCII-lowercased.
+    pub name: Cow<'a, str>,
+    /// Where its tag begins in the page.
+    pub start: usize,
+    /// Its attributes as written: raw names and values (the first of a repeated name is the
+    /// DOM's).
+    pub attributes: &'b [(&'a str, &'a str)],
+    /// In SVG content.
+    pub svg: bool,
+    /// Its place among its parent's child elements, from 1 (`:nth-child`).
+    pub index: u32,
+    /// Whether it holds content and ends at an end tag; a void element (`<br>`, `<img>`) or a
+    /// self-closed SVG element ends at once, with no `end` call.
+    pub contained: bool,
+}
+
+/// A reader of the page told, in document order, what the tree builder would build, while the
+/// scan checks that it builds exactly that (see `scan`).
+pub trait Events<'a> {
+    /// An element starts inside the elements `open` (outermost first). Returns its marks, kept
+    /// with it on the stack for the starts after it; `Err` refuses the page.
+    fn start(&mut self, element: &Start<'a, '_>, open: &[Open<'a>]) -> Result<Marks, Repair>;
+    /// The `<tbody>` the tree builder puts between a `<table>` and a row (see `check`), child
+    /// element `index` of the table; it has no tag, attributes or content of its own.
+    fn implied(&mut self, name: &str, index: u32, open: &[Open<'a>]) -> Result<Marks, Repair>;
+    /// Text from `from` to `to` in the page, raw (references not decoded). Consecutive calls
+    /// are one text node until `token` or an element's start or end.
+    fn text(&mut self, from: usize, to: usize);
+    /// A comment or other markup that ends a text node.
+    fn token(&mut self);
+    /// The innermost open element `open` ends.
+    fn end(&mut self, open: &Open<'a>);
+}
+
+/// Scan the page as `check` does, telling `events` what the tree builder would build.
+pub fn scan<'a, 'e>(
+    html: &'a str,
+    watched: &'e [String],
+    implied_tbody: bool,
+    events: &'e mut dyn Events<'a>,
+) -> Result<(), Repair> {
+    let mut scanner = Scanner::new(html, &[], watched);
+    scanner.implied_tbody = implied_tbody;
+    scanner.events = Some(events);
+    scanner.run()?;
+    if !(scanner.seen_html && scanner.seen_head && scanner.seen_body) {
+        return Err(Repair("no <html>, <head> and <body> tags".into()));
+    }
+    if let Some(events) = scanner.events.as_deref_mut() {
+        events.token();
+    }
+    Ok(())
+}
+
 /// Where an element the tree builder implies (a `<tbody>`) "begins": it has no tag of its own.
 pub const IMPLIED: usize = usize::MAX;
 
@@ -61,8 +119,8 @@ pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
     let (_, name_len) = tag_name(html.get(start + 1..)?);
     let mut found: Option<&[u8]> = None;
     scan_attributes(bytes, start + 1 + name_len, |attr, value| {
-        if found.is_none() && attr.eq_ignore_ascii_case(name.as_bytes()) {
-            found = Some(value);
+        if found.is_none() && bytes[attr].eq_ignore_ascii_case(name.as_bytes()) {
+            found = Some(&bytes[value]);
         }
     })?;
     let value = String::from_utf8_lossy(found?);
@@ -71,12 +129,12 @@ pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
 
 /// A start or end tag's attributes from `at` (just after its name) to its `>`, read with the
 /// tokenizer's own states, so that `a=""=">"` or `href=/x/>` end where the DOM's tokenizer
-/// ends them. Calls `each` with every name and raw value; returns the position after the `>`
+/// ends them. Calls `each` with where every name and raw value lie; returns the position after the `>`
 /// and whether the tag closed with `/>`, or `None` when the page ends inside the tag.
-fn scan_attributes<'b>(
-    bytes: &'b [u8],
+fn scan_attributes(
+    bytes: &[u8],
     mut at: usize,
-    mut each: impl FnMut(&'b [u8], &'b [u8]),
+    mut each: impl FnMut(Range<usize>, Range<usize>),
 ) -> Option<(usize, bool)> {
     #[derive(Clone, Copy)]
     enum State {
@@ -103,11 +161,11 @@ fn scan_attributes<'b>(
             State::Name(from) => match b {
                 _ if space => State::AfterName(from, at),
                 b'/' => {
-                    each(&bytes[from..at], b"");
+                    each(from..at, at..at);
                     State::SelfClosing
                 }
                 b'>' => {
-                    each(&bytes[from..at], b"");
+                    each(from..at, at..at);
                     return Some((at + 1, false));
                 }
                 b'=' => State::BeforeValue(from, at),
@@ -117,7 +175,7 @@ fn scan_attributes<'b>(
                 _ if space => State::AfterName(from, to),
                 b'=' => State::BeforeValue(from, to),
                 _ => {
-                    each(&bytes[from..to], b"");
+                    each(from..to, at..at);
                     match b {
                         b'/' => State::SelfClosing,
                         b'>' => return Some((at + 1, false)),
@@ -129,23 +187,23 @@ fn scan_attributes<'b>(
                 _ if space => State::BeforeValue(from, to),
                 b'"' | b'\'' => {
                     let close = at + 1 + memchr::memchr(b, &bytes[at + 1..])?;
-                    each(&bytes[from..to], &bytes[at + 1..close]);
+                    each(from..to, at + 1..close);
                     at = close;
                     State::AfterQuoted
                 }
                 b'>' => {
-                    each(&bytes[from..to], b"");
+                    each(from..to, at..at);
                     return Some((at + 1, false));
                 }
                 _ => State::Unquoted(from, to, at),
             },
             State::Unquoted(from, to, value) => match b {
                 _ if space => {
-                    each(&bytes[from..to], &bytes[value..at]);
+                    each(from..to, value..at);
                     State::BeforeName
                 }
                 b'>' => {
-                    each(&bytes[from..to], &bytes[value..at]);
+                    each(from..to, value..at);
                     return Some((at + 1, false));
                 }
                 _ => State::Unquoted(from, to, value),
@@ -322,15 +380,21 @@ enum Phase {
     AfterBody,
 }
 
-struct Open<'a> {
-    name: Cow<'a, str>,
+/// An open element on the scan's stack.
+pub struct Open<'a> {
+    /// ASCII-lowercased.
+    pub name: Cow<'a, str>,
     class: u16,
-    svg: bool,
-    /// Where its start tag begins.
-    start: usize,
+    pub svg: bool,
+    /// Where its start tag begins (`IMPLIED` for an implied `<tbody>`).
+    pub start: usize,
+    /// What `Events::start` returned for it.
+    pub marks: Marks,
+    /// Child elements so far.
+    children: u32,
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 'e> {
     html: &'a str,
     bytes: &'a [u8],
     pos: usize,
@@ -344,7 +408,7 @@ struct Scanner<'a> {
     stray_after_text: bool,
     last_was_text: bool,
     /// Start tags whose ancestors are wanted, and the ancestors found so far.
-    starts: &'a [usize],
+    starts: &'e [usize],
     ancestors: Vec<Ancestors>,
     /// Where the tag being handled begins.
     tag_start: usize,
@@ -353,15 +417,21 @@ struct Scanner<'a> {
     open_a: usize,
     open_select: usize,
     /// Attributes whose raw text selectors match (see `check`).
-    watched: &'a [String],
+    watched: &'e [String],
     /// `</head>` was seen: only the body may follow.
     after_head: bool,
     /// See `check`.
     implied_tbody: bool,
+    /// Told what is built, when the page is read in the same pass (`scan`).
+    events: Option<&'e mut dyn Events<'a>>,
+    /// The attributes of the start tag being handled, for `events`.
+    attributes: Vec<(&'a str, &'a str)>,
+    /// Elements with no parent (the `<html>`), counted as `Open::children` are.
+    root_children: u32,
 }
 
-impl<'a> Scanner<'a> {
-    fn new(html: &'a str, starts: &'a [usize], watched: &'a [String]) -> Self {
+impl<'a, 'e> Scanner<'a, 'e> {
+    fn new(html: &'a str, starts: &'e [usize], watched: &'e [String]) -> Self {
         Scanner {
             html,
             bytes: html.as_bytes(),
@@ -382,6 +452,9 @@ impl<'a> Scanner<'a> {
             watched,
             after_head: false,
             implied_tbody: false,
+            events: None,
+            attributes: Vec::new(),
+            root_children: 0,
         }
     }
 
@@ -480,6 +553,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn text(&mut self, from: usize, to: usize) -> Result<(), Repair> {
+        if let Some(events) = self.events.as_deref_mut() {
+            events.text(from, to);
+        }
         let text = &self.bytes[from..to];
         let blank = text.iter().all(|b| b.is_ascii_whitespace());
         if blank {
@@ -519,9 +595,32 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    /// A comment or tag ends the text before it (`</>`, which the tokenizer drops, and a `<`
+    /// that starts nothing do not).
+    fn token(&mut self) {
+        if let Some(events) = self.events.as_deref_mut() {
+            events.token();
+        }
+    }
+
     fn markup(&mut self) -> Result<(), Repair> {
         let rest = &self.html[self.pos..];
         let bytes = rest.as_bytes();
+        let ends_text = match bytes.get(1) {
+            Some(b'!' | b'?') => true,
+            // `</` at the end of the page is text; `</>` is dropped.
+            Some(b'/') => !matches!(bytes.get(2), Some(b'>') | None),
+            Some(c) => c.is_ascii_alphabetic(),
+            None => false,
+        };
+        if ends_text {
+            self.token();
+        }
+        if bytes == b"</" {
+            let from = self.pos;
+            self.pos += 2;
+            return self.text(from, self.pos);
+        }
         if let Some(body) = rest.strip_prefix("<!--") {
             // `<!-->` and `<!--->` are empty comments; otherwise up to `-->` or `--!>`.
             let len = if body.starts_with('>') {
@@ -562,6 +661,9 @@ impl<'a> Scanner<'a> {
                     self.end_tag(name)
                 }
                 Some(b'>') => {
+                    // Dropped by the tokenizer: the texts on either side are one node, but a
+                    // reference or a CR LF cannot span it as it does once they are joined.
+                    self.stray_after_text = self.last_was_text;
                     self.pos += 3;
                     Ok(())
                 }
@@ -610,18 +712,28 @@ impl<'a> Scanner<'a> {
     /// The position after the `>` that ends a start tag and whether it ends with `/>`; refused
     /// when a watched attribute's raw text differs from its value. (A repeated attribute is
     /// fine: the DOM and lol_html's matching both take the first.)
-    fn tag_end(&self, at: usize) -> Result<(usize, bool), Repair> {
+    fn tag_end(&mut self, at: usize) -> Result<(usize, bool), Repair> {
         let mut problem: Option<&'static str> = None;
-        let end = scan_attributes(self.bytes, at, |name, value| {
-            if (value.contains(&b'&') || value.contains(&b'\r'))
+        let collect = self.events.is_some();
+        let mut attributes = std::mem::take(&mut self.attributes);
+        attributes.clear();
+        let (html, bytes) = (self.html, self.bytes);
+        let end = scan_attributes(bytes, at, |name, value| {
+            let raw = &bytes[value.clone()];
+            if (raw.contains(&b'&') || raw.contains(&b'\r'))
                 && self
                     .watched
                     .iter()
-                    .any(|w| w.as_bytes().eq_ignore_ascii_case(name))
+                    .any(|w| w.as_bytes().eq_ignore_ascii_case(&bytes[name.clone()]))
             {
                 problem = Some("a selector's attribute with a character reference");
             }
+            if collect {
+                // Both begin and end next to ASCII bytes, so on character boundaries.
+                attributes.push((&html[name], &html[value]));
+            }
         });
+        self.attributes = attributes;
         match (end, problem) {
             (_, Some(problem)) => Err(Repair(problem.into())),
             (Some(end), None) => Ok(end),
@@ -629,9 +741,10 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Close everything from `len` up.
+    /// Close everything from `len` up, innermost first.
     fn pop_to(&mut self, len: usize) {
-        for open in self.stack.drain(len..) {
+        while self.stack.len() > len {
+            let Some(open) = self.stack.pop() else { break };
             if !open.svg {
                 match &*open.name {
                     "p" => self.open_p -= 1,
@@ -639,6 +752,9 @@ impl<'a> Scanner<'a> {
                     "select" => self.open_select -= 1,
                     _ => {}
                 }
+            }
+            if let Some(events) = self.events.as_deref_mut() {
+                events.end(&open);
             }
         }
     }
@@ -670,8 +786,7 @@ impl<'a> Scanner<'a> {
             if name == "svg" && self_closing {
                 return repair("<svg/>");
             }
-            self.push_svg(tag, self_closing);
-            return Ok(());
+            return self.push_svg(tag, self_closing);
         }
         if flags & F_REFUSED != 0 {
             return repair(format!("<{name}>"));
@@ -712,12 +827,20 @@ impl<'a> Scanner<'a> {
             Phase::Body => {}
         }
         if name == "tr" && self.current_name() == "table" && self.implied_tbody {
-            // The DOM's tbody, on the scanner's stack only (for the ancestors it reports).
+            // The DOM's tbody, on the scanner's stack only (for the ancestors it reports and
+            // the selectors matched over it).
+            let index = self.child_index();
+            let marks = match self.events.as_deref_mut() {
+                Some(events) => events.implied("tbody", index, &self.stack)?,
+                None => 0,
+            };
             self.stack.push(Open {
                 class: class("tbody"),
                 name: Cow::Borrowed("tbody"),
                 svg: false,
                 start: IMPLIED,
+                marks,
+                children: 0,
             });
         }
         let parent = self.current_name();
@@ -792,32 +915,62 @@ impl<'a> Scanner<'a> {
             }
             // lol_html takes `<svg/>` as opening SVG content that the DOM never opened.
             "svg" if self_closing => return repair("<svg/>"),
-            "svg" => {
-                self.push_svg(tag, self_closing);
-                return Ok(());
-            }
+            "svg" => return self.push_svg(tag, self_closing),
             _ => {}
         }
         self.push(tag)
     }
 
+    /// Count a new child element of the current one; its place among them, from 1.
+    fn child_index(&mut self) -> u32 {
+        let count = match self.stack.last_mut() {
+            Some(parent) => &mut parent.children,
+            None => &mut self.root_children,
+        };
+        *count += 1;
+        *count
+    }
+
+    /// Tell `events` of the element whose start tag was just read.
+    fn started(&mut self, name: Cow<'a, str>, svg: bool, contained: bool) -> Result<Marks, Repair> {
+        let index = self.child_index();
+        let Some(events) = self.events.as_deref_mut() else {
+            return Ok(0);
+        };
+        let element = Start {
+            name,
+            start: self.tag_start,
+            attributes: &self.attributes,
+            svg,
+            index,
+            contained,
+        };
+        events.start(&element, &self.stack)
+    }
+
     /// An element in SVG content; a self-closed one (`<path/>`) is closed at once by both.
-    fn push_svg(&mut self, tag: Cow<'a, str>, self_closing: bool) {
+    fn push_svg(&mut self, tag: Cow<'a, str>, self_closing: bool) -> Result<(), Repair> {
+        let marks = self.started(tag.clone(), true, !self_closing)?;
         if !self_closing {
             self.stack.push(Open {
                 class: 0,
                 name: tag,
                 svg: true,
                 start: self.tag_start,
+                marks,
+                children: 0,
             });
         }
+        Ok(())
     }
 
     fn push(&mut self, tag: Cow<'a, str>) -> Result<(), Repair> {
         let flags = class(&tag);
         if flags & F_VOID != 0 {
+            self.started(tag, false, false)?;
             return Ok(());
         }
+        let marks = self.started(tag.clone(), false, true)?;
         let raw = flags & F_RAW_TEXT != 0;
         match &*tag {
             "p" => self.open_p += 1,
@@ -831,6 +984,8 @@ impl<'a> Scanner<'a> {
             name: tag,
             svg: false,
             start: self.tag_start,
+            marks,
+            children: 0,
         });
         if raw {
             self.skip_raw_text(&name)?;
@@ -854,6 +1009,11 @@ impl<'a> Scanner<'a> {
             {
                 return repair("a script with <!-- and <script inside");
             }
+        }
+        if end > 0
+            && let Some(events) = self.events.as_deref_mut()
+        {
+            events.text(self.pos, self.pos + end);
         }
         self.pos += end;
         Ok(())
@@ -888,6 +1048,21 @@ impl<'a> Scanner<'a> {
                 return Ok(());
             }
             "head" => return repair("</head> out of place"),
+            // The tree builder takes only the form off its stack, leaving open what is above
+            // it but what it closes anyway (`p`, `li`…).
+            "form"
+                if self
+                    .stack
+                    .iter()
+                    .rposition(|o| o.name == "form" && !o.svg)
+                    .is_some_and(|at| {
+                        self.stack[at + 1..]
+                            .iter()
+                            .any(|o| o.class & F_IMPLIED_END == 0)
+                    }) =>
+            {
+                return repair("</form> over open elements");
+            }
             "p" if !self.has_in_scope("p", &["button"]) => {
                 return repair("</p> without an open <p>");
             }
