@@ -1,14 +1,18 @@
-//! Selector mode in one streaming pass (lol_html), for pages and configs where it gives exactly
-//! what the DOM path gives, at a fraction of the cost: only the items' own markup is looked at
-//! closely, the rest of the page is skimmed.
+//! Selector mode in one streaming pass, for pages and configs where it gives exactly what the
+//! DOM path gives, at a fraction of the cost: only the items' own markup is looked at closely,
+//! the rest of the page is skimmed.
+//!
+//! Where every selector is one `matcher` takes, the scan that checks the page (`wellformed`)
+//! matches them on its own stack and `ScanReader` builds the items as it goes: one pass. Other
+//! selectors are matched by lol_html (`read`), and the scan then checks the page.
 //!
 //! It answers `None`, and the DOM path reads the page, when:
 //! - the markup needs repair by the HTML tree builder (see `wellformed`), so the stream's idea
 //!   of nesting is not the DOM's;
-//! - a selector is one lol_html cannot compile, names `html`/`head`/`body`/`:root`, or uses
-//!   a CSS escape;
-//! - items nest in items, or an item or value is an SVG element or a script, style, noscript
-//!   or template;
+//! - a selector is one neither `matcher` nor lol_html takes; for lol_html, also one that names
+//!   `html`/`head`/`body`/`:root`, uses `:not` or a CSS escape;
+//! - items nest in items, an item or value is an SVG element or a script, style, noscript or
+//!   template, or (one pass) a selector could match in SVG or an implied `<tbody>`;
 //! - an item needs a date from outside itself (a date line before it, a day header above a
 //!   time-only row), which takes the document's reading order.
 //!

@@ -7,6 +7,9 @@
 //! markup where no repair happens the two agree. This module scans the page once, cheaply,
 //! simulating the tree builder's stack just far enough to notice any repair; the first one means
 //! the page goes to the DOM path. It errs on the side of refusing: a refused page is only slower.
+//!
+//! `scan` also tells a reader (`Events`) what it builds as it goes, so that `stream` can read
+//! the items in the same pass.
 
 use std::borrow::Cow;
 use std::ops::Range;
