@@ -46,8 +46,9 @@ struct Compound {
     ids: Vec<String>,
     classes: Vec<String>,
     attributes: Vec<AttributeTest>,
-    /// `:nth-child(an+b)` as `(a, b)`; `:first-child` is `(0, 1)`.
-    nth_child: Vec<(i64, i64)>,
+    /// `:nth-child(an+b)` as `(a, b)`; `:first-child` is `(0, 1)`. Read as `i32`, as the DOM's
+    /// selectors are, and compared in `i64`, where nothing overflows.
+    nth_child: Vec<(i32, i32)>,
     /// Compounds the element must not match (`:not(…)`), numbered before this one.
     not: Vec<usize>,
 }
@@ -123,7 +124,7 @@ impl Compounds {
     }
 
     /// One complex selector, or `None` (see `list`).
-    pub fn complex(&mut self, text: &str) -> Option<Complex> {
+    fn complex(&mut self, text: &str) -> Option<Complex> {
         let mut parser = Parser {
             text: text.trim(),
             at: 0,
@@ -150,13 +151,14 @@ impl Compounds {
         let mut out = Vec::with_capacity(parts.len());
         let mut right = Combinator::Descendant;
         for (compound, left_of_it) in parts.into_iter().rev() {
-            out.push((parser.compounds.number(compound)?, right));
+            out.push((parser.compounds.intern(compound)?, right));
             right = left_of_it;
         }
         Some(Complex(out))
     }
 
-    fn number(&mut self, compound: Compound) -> Option<usize> {
+    /// The compound's number, shared by equal compounds; `None` past the 64 a `Marks` holds.
+    fn intern(&mut self, compound: Compound) -> Option<usize> {
         let index = match self.compounds.iter().position(|c| *c == compound) {
             Some(index) => index,
             None => {
@@ -168,25 +170,26 @@ impl Compounds {
     }
 
     /// Which compounds an element matches. `attributes` are as written (raw names and values);
-    /// the first of a repeated name counts, as in the DOM. `index`: its place among its parent's
-    /// child elements, from 1.
-    pub fn marks(&self, tag: &str, attributes: &[(&str, &str)], index: u32) -> Marks {
+    /// the first of a repeated name counts, as in the DOM. `position`: its place among its
+    /// parent's child elements, from 1.
+    pub fn marks(&self, tag: &str, attributes: &[(&str, &str)], position: u32) -> Marks {
         let attribute = |name: &str| {
             attributes
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| *v)
         };
-        let position = index;
+        let (id, class) = (attribute("id"), attribute("class"));
+        let place = i64::from(position);
         let mut marks: Marks = 0;
         for (index, compound) in self.compounds.iter().enumerate() {
             if compound.tag.as_deref().is_some_and(|t| t != tag) {
                 continue;
             }
             let ids = compound.ids.is_empty()
-                || attribute("id").is_some_and(|id| compound.ids.iter().all(|want| want == id));
+                || id.is_some_and(|id| compound.ids.iter().all(|want| want == id));
             let classes = compound.classes.is_empty()
-                || attribute("class").is_some_and(|class| {
+                || class.is_some_and(|class| {
                     compound
                         .classes
                         .iter()
@@ -196,10 +199,12 @@ impl Compounds {
                 .attributes
                 .iter()
                 .all(|test| attribute(&test.name).is_some_and(|value| test.passes(value)));
-            let place = i64::from(position);
-            let nth = compound.nth_child.iter().all(|&(a, b)| match a {
-                0 => place == b,
-                a => (place - b) % a == 0 && (place - b) / a >= 0,
+            let nth = compound.nth_child.iter().all(|&(a, b)| {
+                let (a, b) = (i64::from(a), i64::from(b));
+                match a {
+                    0 => place == b,
+                    a => (place - b) % a == 0 && (place - b) / a >= 0,
+                }
             });
             // Compounds inside `:not` are numbered first, so their marks are known here.
             let not = compound.not.iter().all(|&inner| marks & (1 << inner) == 0);
@@ -268,8 +273,8 @@ impl Complex {
         }
     }
 
-    /// The compound an element must match itself (the rightmost).
-    pub fn rightmost(&self) -> Marks {
+    /// The mark of the compound the element itself must match (the rightmost).
+    pub fn subject_mark(&self) -> Marks {
         self.0.first().map_or(0, |&(c, _)| 1 << c)
     }
 }
@@ -283,7 +288,7 @@ struct Parser<'t, 'c> {
 
 /// `an+b` of `:nth-child`: `odd`, `even`, `3`, `2n`, `-n+3`, `2n + 1`. The config's selectors
 /// were checked as CSS when it was read, so spaces can simply go.
-fn an_plus_b(text: &str) -> Option<(i64, i64)> {
+fn an_plus_b(text: &str) -> Option<(i32, i32)> {
     let text: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -374,7 +379,7 @@ impl Parser<'_, '_> {
             "not" => loop {
                 self.skip_spaces();
                 let inner = self.compound()?;
-                compound.not.push(self.compounds.number(inner)?);
+                compound.not.push(self.compounds.intern(inner)?);
                 self.skip_spaces();
                 match self.peek()? {
                     ',' => self.at += 1,

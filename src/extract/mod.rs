@@ -5,7 +5,7 @@ pub mod auto;
 pub mod charref;
 pub mod flat;
 pub mod json;
-pub mod matcher;
+mod matcher;
 pub mod select;
 pub mod spec;
 pub mod stream;

@@ -94,7 +94,7 @@ struct Plan {
     /// Attributes the selectors match on (`class`, `id`, `[name…]`).
     watched: Vec<String>,
     /// Whether the selectors match the same with or without an implied `<tbody>`: they name
-    /// no tbody and use no child or sibling combinator and no position among siblings.
+    /// no tbody and use no `*`, no child or sibling combinator and no position among siblings.
     implied_tbody: bool,
 }
 
@@ -133,11 +133,12 @@ impl Plan {
             }
         };
         let (watched, implied_tbody) = watched_and_tbody(select);
-        // `*` and `:not(…)` match the DOM's implied `<tbody>`, which lol_html never sees.
+        // `*` matches the DOM's implied `<tbody>`, which lol_html never sees (`compile` takes no
+        // `:not`, which would too).
         let implied_tbody = implied_tbody
             && !std::iter::once(item_source)
                 .chain(select_texts(select))
-                .any(|text| text.contains('*') || text.to_ascii_lowercase().contains(":not("));
+                .any(|text| text.contains('*'));
         Some(Plan {
             item: compile(item_source)?,
             inside_item: compile(&inside)?,
@@ -195,6 +196,8 @@ struct ScanPlan {
     /// compounds may look above the item, as in the DOM path.
     specs: [Option<Vec<Complex>>; 3],
     watched: Vec<String>,
+    /// As `Plan`'s; an implied `<tbody>` a selector could match sends the page to the DOM
+    /// (`ScanReader::implied_tbody`).
     implied_tbody: bool,
     wants_atoms: bool,
 }
@@ -218,7 +221,7 @@ impl ScanPlan {
         }
         let (watched, implied_tbody) = watched_and_tbody(select);
         Some(ScanPlan {
-            item_rightmost: item.iter().fold(0, |marks, c| marks | c.rightmost()),
+            item_rightmost: item.iter().fold(0, |marks, c| marks | c.subject_mark()),
             compounds,
             item,
             specs,
@@ -323,8 +326,6 @@ struct El<'a> {
     parent: Option<usize>,
     /// Where its start tag begins in the page.
     start: usize,
-    /// In SVG content.
-    svg: bool,
     /// Its text: `RawItem::text[text_from..text_to]`.
     text_from: usize,
     text_to: usize,
@@ -360,6 +361,17 @@ const NAMESPACED: &[(&str, Option<&str>, &str)] = &[
     ("xmlns", None, "xmlns"),
     ("xmlns:xlink", Some("xmlns"), "xlink"),
 ];
+
+impl Attr<'_> {
+    /// Where the DOM puts it among its element's attributes: by prefix, namespace, then name.
+    fn dom_order(&self) -> (Option<&'static str>, bool, &str) {
+        (
+            self.namespace.flatten(),
+            self.namespace.is_some(),
+            &self.name,
+        )
+    }
+}
 
 impl El<'_> {
     fn attr(&self, name: &str) -> Option<&str> {
@@ -540,17 +552,7 @@ fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
                 }
                 let start = el.source_location().bytes().start;
                 let pos = seen.pos;
-                let mut item = RawItem {
-                    start,
-                    els: Vec::with_capacity(16),
-                    text: String::with_capacity(256),
-                    open: Vec::with_capacity(8),
-                    atoms: Vec::new(),
-                    spec_starts: [None; 3],
-                    pending_text: String::new(),
-                    pending_decoded: true,
-                    wants_atoms: plan.wants_atoms,
-                };
+                let mut item = RawItem::new(start, plan.wants_atoms);
                 item.open_element(html, el, None, pos, ctx);
                 seen.pos += 1;
                 if el.can_have_content() {
@@ -694,17 +696,9 @@ struct ScanReader<'a, 'p> {
     ancestors: Vec<wellformed::Ancestors>,
 }
 
-/// Elements whose text the tokenizer leaves as written (references not decoded).
-fn raw_text(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript"
-    )
-}
-
 impl ScanReader<'_, '_> {
     /// The text gathered since the last tag or comment is one text node of the item.
-    fn end_text(&mut self) {
+    fn flush_text(&mut self) {
         let pos = self.seen.pos;
         let Some(item) = self.seen.current.as_mut() else {
             return;
@@ -712,30 +706,22 @@ impl ScanReader<'_, '_> {
         if item.pending_text.is_empty() {
             return;
         }
-        item.pending_decoded = item.open.last().is_none_or(|&i| {
-            let el = &item.els[i];
-            el.svg || !raw_text(&el.name)
-        });
         item.text_node(pos, self.ctx);
         self.seen.pos += 1;
     }
 }
 
-fn refuse<T>(why: &str) -> Result<T, Repair> {
-    Err(Repair(why.to_string()))
-}
-
 impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
     fn start(&mut self, element: &Start<'a, '_>, open: &[Open<'a>]) -> Result<Marks, Repair> {
-        self.end_text();
+        self.flush_text();
         let marks = self
             .plan
             .compounds
-            .marks(&element.name, element.attributes, element.index);
+            .marks(element.name, element.attributes, element.position);
         // The DOM keeps SVG names and attributes in their own case, which the scan does not
         // know: a page where a selector might match in SVG is left to the DOM.
         if element.svg && marks != 0 {
-            return refuse("a selector matches in SVG");
+            return wellformed::repair("a selector matches in SVG");
         }
         let attributes = || {
             element
@@ -754,18 +740,13 @@ impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
             && self.plan.item.iter().any(|c| c.matches(marks, open, of))
         {
             if self.seen.current.is_some() {
-                return refuse("an item inside an item");
+                return wellformed::repair("an item inside an item");
             }
-            if hidden(&element.name) {
-                return refuse("an item that is never shown");
+            if hidden(element.name) {
+                return wellformed::repair("an item that is never shown");
             }
-            if open.iter().any(|o| {
-                matches!(
-                    &*o.name,
-                    "head" | "script" | "style" | "noscript" | "template"
-                )
-            }) {
-                return refuse("an item inside an element that is never shown");
+            if open.iter().any(|o| dateless(&o.name)) {
+                return wellformed::repair("an item inside an element that is never shown");
             }
             self.ancestors.push(
                 open.iter()
@@ -774,17 +755,7 @@ impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
                     .map(|o| (o.name.to_string(), o.start))
                     .collect(),
             );
-            let mut item = RawItem {
-                start: element.start,
-                els: Vec::with_capacity(16),
-                text: String::with_capacity(256),
-                open: Vec::with_capacity(8),
-                atoms: Vec::new(),
-                spec_starts: [None; 3],
-                pending_text: String::new(),
-                pending_decoded: true,
-                wants_atoms: self.plan.wants_atoms,
-            };
+            let mut item = RawItem::new(element.start, self.plan.wants_atoms);
             item.open_parts(
                 element.name.clone(),
                 element.start,
@@ -795,7 +766,7 @@ impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
                 self.ctx,
             );
             self.seen.pos += 1;
-            if element.contained {
+            if element.can_have_content {
                 self.seen.current = Some(item);
             } else {
                 item.close_all(pos + 1);
@@ -820,39 +791,40 @@ impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
         for (which, spec) in self.plan.specs.iter().enumerate() {
             let Some(spec) = spec else { continue };
             if spec.iter().any(|c| c.matches(marks, open, of)) {
-                if hidden(&element.name) {
-                    return refuse("a value that is never shown");
+                if hidden(element.name) {
+                    return wellformed::repair("a value that is never shown");
                 }
                 item.spec_starts[which].get_or_insert(element.start);
             }
         }
-        if !element.contained {
+        if !element.can_have_content {
             item.close(index, pos + 1);
         }
         Ok(marks)
     }
 
-    fn implied(&mut self, name: &str, index: u32, _: &[Open<'a>]) -> Result<Marks, Repair> {
+    fn implied_tbody(&mut self, position: u32) -> Result<Marks, Repair> {
         // An element the stream never had: a page where a selector could match it is left
         // to the DOM.
-        if self.plan.compounds.marks(name, &[], index) != 0 || self.seen.current.is_some() {
-            return refuse("an implied <tbody> the selectors could see");
+        if self.plan.compounds.marks("tbody", &[], position) != 0 || self.seen.current.is_some() {
+            return wellformed::repair("an implied <tbody> the selectors could see");
         }
         Ok(0)
     }
 
-    fn text(&mut self, from: usize, to: usize) {
+    fn text(&mut self, from: usize, to: usize, decoded: bool) {
         if let Some(item) = self.seen.current.as_mut() {
             item.pending_text.push_str(&self.html[from..to]);
+            item.pending_decoded = decoded;
         }
     }
 
-    fn token(&mut self) {
-        self.end_text();
+    fn end_text(&mut self) {
+        self.flush_text();
     }
 
     fn end(&mut self, open: &Open<'a>) {
-        self.end_text();
+        self.flush_text();
         let pos = self.seen.pos;
         let Some(item) = self.seen.current.as_mut() else {
             return;
@@ -871,6 +843,20 @@ impl<'a> wellformed::Events<'a> for ScanReader<'a, '_> {
 }
 
 impl<'a> RawItem<'a> {
+    fn new(start: usize, wants_atoms: bool) -> RawItem<'a> {
+        RawItem {
+            start,
+            els: Vec::with_capacity(16),
+            text: String::with_capacity(256),
+            open: Vec::with_capacity(8),
+            atoms: Vec::new(),
+            spec_starts: [None; 3],
+            pending_text: String::new(),
+            pending_decoded: true,
+            wants_atoms,
+        }
+    }
+
     fn open_element(
         &mut self,
         html: &'a str,
@@ -912,11 +898,15 @@ impl<'a> RawItem<'a> {
             {
                 continue;
             }
-            let namespaced = NAMESPACED
-                .iter()
-                .find(|(as_written, ..)| *as_written == name);
+            let namespaced = svg
+                .then(|| {
+                    NAMESPACED
+                        .iter()
+                        .find(|(as_written, ..)| *as_written == name)
+                })
+                .flatten();
             match namespaced {
-                Some(&(_, prefix, local)) if svg => {
+                Some(&(_, prefix, local)) => {
                     written.push(name);
                     attrs.push(Attr {
                         name: Cow::Borrowed(local),
@@ -934,24 +924,26 @@ impl<'a> RawItem<'a> {
         let in_hidden = self.under(hidden);
         let dateless_here = self.under(dateless);
         if self.wants_atoms && !dateless_here && !dateless(&name) {
-            // In the DOM's order: its attributes sorted by prefix, namespace and name.
-            let mut order: Vec<&Attr> = attrs.iter().collect();
-            order.sort_by(|a, b| {
-                (a.namespace.flatten(), a.namespace.is_some(), &a.name).cmp(&(
-                    b.namespace.flatten(),
-                    b.namespace.is_some(),
-                    &b.name,
-                ))
-            });
-            for (index, attr) in order.into_iter().enumerate() {
+            // In the DOM's order, which sorts an element's attributes by prefix, namespace and
+            // name (an element seldom has two dates, so only those found are sorted).
+            let mut found: Vec<(usize, Stamp, bool)> = Vec::new();
+            for attr in &attrs {
                 if let Some(stamp) = attribute_date(&attr.name, &attr.value, ctx) {
-                    self.atoms.push(DateAtom {
-                        pos: pos as usize,
-                        stamp,
-                        attribute: u16::try_from(index).ok(),
-                        semantic: attr.name != "title" && attr.name != "content",
-                    });
+                    let order = attrs
+                        .iter()
+                        .filter(|other| other.dom_order() < attr.dom_order())
+                        .count();
+                    found.push((order, stamp, attr.name != "title" && attr.name != "content"));
                 }
+            }
+            found.sort_by_key(|&(order, ..)| order);
+            for (order, stamp, semantic) in found {
+                self.atoms.push(DateAtom {
+                    pos: pos as usize,
+                    stamp,
+                    attribute: u16::try_from(order).ok(),
+                    semantic,
+                });
             }
         }
         // Text of a block starts and ends with a break; hidden elements add nothing at all.
@@ -964,7 +956,6 @@ impl<'a> RawItem<'a> {
             attrs,
             parent,
             start,
-            svg,
             text_from: self.text.len(),
             text_to: self.text.len(),
             pos_from: pos,

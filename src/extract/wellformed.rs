@@ -29,8 +29,8 @@ pub type Ancestors = Vec<(String, usize)>;
 /// nearest ancestors of each element whose start tag begins at one of `starts` (ascending).
 ///
 /// `watched` names the attributes selectors look at (`class`, `id` and any in `[…]`): lol_html
-/// matches their raw text, so a value with a character reference or a carriage return (which
-/// the DOM decodes or normalises) is refused.
+/// and `matcher` match their raw text, so a value with a character reference or a carriage
+/// return (which the DOM decodes or normalises) is refused.
 ///
 /// `implied_tbody`: whether the selectors read the same with and without the `<tbody>` the DOM
 /// puts between a `<table>` and its rows when the page leaves it out (lol_html does not).
@@ -53,9 +53,9 @@ pub fn check(
 }
 
 /// An element as the scan meets its start tag.
-pub struct Start<'a, 'b> {
+pub(crate) struct Start<'a, 'b> {
     /// ASCII-lowercased.
-    pub name: Cow<'a, str>,
+    pub name: &'b Cow<'a, str>,
     /// Where its tag begins in the page.
     pub start: usize,
     /// Its attributes as written: raw names and values (the first of a repeated name is the
@@ -64,32 +64,34 @@ pub struct Start<'a, 'b> {
     /// In SVG content.
     pub svg: bool,
     /// Its place among its parent's child elements, from 1 (`:nth-child`).
-    pub index: u32,
+    pub position: u32,
     /// Whether it holds content and ends at an end tag; a void element (`<br>`, `<img>`) or a
     /// self-closed SVG element ends at once, with no `end` call.
-    pub contained: bool,
+    pub can_have_content: bool,
 }
 
 /// A reader of the page told, in document order, what the tree builder would build, while the
 /// scan checks that it builds exactly that (see `scan`).
-pub trait Events<'a> {
+pub(crate) trait Events<'a> {
     /// An element starts inside the elements `open` (outermost first). Returns its marks, kept
     /// with it on the stack for the starts after it; `Err` refuses the page.
     fn start(&mut self, element: &Start<'a, '_>, open: &[Open<'a>]) -> Result<Marks, Repair>;
     /// The `<tbody>` the tree builder puts between a `<table>` and a row (see `check`), child
-    /// element `index` of the table; it has no tag, attributes or content of its own.
-    fn implied(&mut self, name: &str, index: u32, open: &[Open<'a>]) -> Result<Marks, Repair>;
-    /// Text from `from` to `to` in the page, raw (references not decoded). Consecutive calls
-    /// are one text node until `token` or an element's start or end.
-    fn text(&mut self, from: usize, to: usize);
-    /// A comment or other markup that ends a text node.
-    fn token(&mut self);
+    /// element `position` of the table; it has no tag, attributes or content of its own.
+    fn implied_tbody(&mut self, position: u32) -> Result<Marks, Repair>;
+    /// Text from `from` to `to` in the page, as written. Consecutive calls are one text node
+    /// until `end_text` or an element's start or end. `decoded`: whether the DOM decodes its
+    /// references (not in raw text elements: script, style, xmp, iframe, noembed, noframes,
+    /// noscript).
+    fn text(&mut self, from: usize, to: usize, decoded: bool);
+    /// A comment or other markup ends the text node.
+    fn end_text(&mut self);
     /// The innermost open element `open` ends.
     fn end(&mut self, open: &Open<'a>);
 }
 
 /// Scan the page as `check` does, telling `events` what the tree builder would build.
-pub fn scan<'a, 'e>(
+pub(crate) fn scan<'a, 'e>(
     html: &'a str,
     watched: &'e [String],
     implied_tbody: bool,
@@ -103,7 +105,7 @@ pub fn scan<'a, 'e>(
         return Err(Repair("no <html>, <head> and <body> tags".into()));
     }
     if let Some(events) = scanner.events.as_deref_mut() {
-        events.token();
+        events.end_text();
     }
     Ok(())
 }
@@ -132,8 +134,8 @@ pub fn attribute_at(html: &str, start: usize, name: &str) -> Option<String> {
 
 /// A start or end tag's attributes from `at` (just after its name) to its `>`, read with the
 /// tokenizer's own states, so that `a=""=">"` or `href=/x/>` end where the DOM's tokenizer
-/// ends them. Calls `each` with where every name and raw value lie; returns the position after the `>`
-/// and whether the tag closed with `/>`, or `None` when the page ends inside the tag.
+/// ends them. Calls `each` with where every name and raw value lie; returns the position after
+/// the `>` and whether the tag closed with `/>`, or `None` when the page ends inside the tag.
 fn scan_attributes(
     bytes: &[u8],
     mut at: usize,
@@ -228,7 +230,7 @@ fn scan_attributes(
     None
 }
 
-fn repair(what: impl Into<String>) -> Result<(), Repair> {
+pub(crate) fn repair<T>(what: impl Into<String>) -> Result<T, Repair> {
     Err(Repair(what.into()))
 }
 
@@ -384,7 +386,7 @@ enum Phase {
 }
 
 /// An open element on the scan's stack.
-pub struct Open<'a> {
+pub(crate) struct Open<'a> {
     /// ASCII-lowercased.
     pub name: Cow<'a, str>,
     class: u16,
@@ -557,7 +559,7 @@ impl<'a, 'e> Scanner<'a, 'e> {
 
     fn text(&mut self, from: usize, to: usize) -> Result<(), Repair> {
         if let Some(events) = self.events.as_deref_mut() {
-            events.text(from, to);
+            events.text(from, to, true);
         }
         let text = &self.bytes[from..to];
         let blank = text.iter().all(|b| b.is_ascii_whitespace());
@@ -600,9 +602,9 @@ impl<'a, 'e> Scanner<'a, 'e> {
 
     /// A comment or tag ends the text before it (`</>`, which the tokenizer drops, and a `<`
     /// that starts nothing do not).
-    fn token(&mut self) {
+    fn end_text(&mut self) {
         if let Some(events) = self.events.as_deref_mut() {
-            events.token();
+            events.end_text();
         }
     }
 
@@ -617,7 +619,7 @@ impl<'a, 'e> Scanner<'a, 'e> {
             None => false,
         };
         if ends_text {
-            self.token();
+            self.end_text();
         }
         if bytes == b"</" {
             let from = self.pos;
@@ -832,9 +834,9 @@ impl<'a, 'e> Scanner<'a, 'e> {
         if name == "tr" && self.current_name() == "table" && self.implied_tbody {
             // The DOM's tbody, on the scanner's stack only (for the ancestors it reports and
             // the selectors matched over it).
-            let index = self.child_index();
+            let position = self.child_index();
             let marks = match self.events.as_deref_mut() {
-                Some(events) => events.implied("tbody", index, &self.stack)?,
+                Some(events) => events.implied_tbody(position)?,
                 None => 0,
             };
             self.stack.push(Open {
@@ -935,8 +937,15 @@ impl<'a, 'e> Scanner<'a, 'e> {
     }
 
     /// Tell `events` of the element whose start tag was just read.
-    fn started(&mut self, name: Cow<'a, str>, svg: bool, contained: bool) -> Result<Marks, Repair> {
-        let index = self.child_index();
+    // A `&Cow`, not a `&str`: the reader keeps the name borrowed from the page.
+    #[allow(clippy::ptr_arg)]
+    fn started(
+        &mut self,
+        name: &Cow<'a, str>,
+        svg: bool,
+        can_have_content: bool,
+    ) -> Result<Marks, Repair> {
+        let position = self.child_index();
         let Some(events) = self.events.as_deref_mut() else {
             return Ok(0);
         };
@@ -945,15 +954,15 @@ impl<'a, 'e> Scanner<'a, 'e> {
             start: self.tag_start,
             attributes: &self.attributes,
             svg,
-            index,
-            contained,
+            position,
+            can_have_content,
         };
         events.start(&element, &self.stack)
     }
 
     /// An element in SVG content; a self-closed one (`<path/>`) is closed at once by both.
     fn push_svg(&mut self, tag: Cow<'a, str>, self_closing: bool) -> Result<(), Repair> {
-        let marks = self.started(tag.clone(), true, !self_closing)?;
+        let marks = self.started(&tag, true, !self_closing)?;
         if !self_closing {
             self.stack.push(Open {
                 class: 0,
@@ -970,10 +979,10 @@ impl<'a, 'e> Scanner<'a, 'e> {
     fn push(&mut self, tag: Cow<'a, str>) -> Result<(), Repair> {
         let flags = class(&tag);
         if flags & F_VOID != 0 {
-            self.started(tag, false, false)?;
+            self.started(&tag, false, false)?;
             return Ok(());
         }
-        let marks = self.started(tag.clone(), false, true)?;
+        let marks = self.started(&tag, false, true)?;
         let raw = flags & F_RAW_TEXT != 0;
         match &*tag {
             "p" => self.open_p += 1,
@@ -1016,7 +1025,12 @@ impl<'a, 'e> Scanner<'a, 'e> {
         if end > 0
             && let Some(events) = self.events.as_deref_mut()
         {
-            events.text(self.pos, self.pos + end);
+            // Raw text, but for the escapable kind (RCDATA): references are decoded there.
+            events.text(
+                self.pos,
+                self.pos + end,
+                matches!(name, "title" | "textarea"),
+            );
         }
         self.pos += end;
         Ok(())
