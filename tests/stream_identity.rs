@@ -274,13 +274,23 @@ fn a_table_without_tbody_streams_when_the_selectors_do_not_depend_on_it() {
         let items = select::extract_dom(&html, &page.url, page.encoding, &config, &page.ctx);
         assert_eq!(items.len(), 6, "{}", config.item_source);
     }
-    // A selector that names the tbody, or counts on the rows being its children, is left to
-    // the DOM.
+    // Child combinators and positions read through the implied tbody as the DOM does: the one
+    // pass keeps it on its stack (`table > tr` finds nothing in either).
+    for item in [
+        "table > tr",
+        "tr:first-child",
+        "table.list tr:nth-child(2n)",
+    ] {
+        let config = select_config(item, None, None, Some("td.time"));
+        assert_eq!(compare(&page, &html, &config), Ok(true), "{item}");
+    }
+    // A selector that could match the tbody itself is left to the DOM.
     for item in [
         "table.list > tbody > tr",
         "table.list tbody tr",
-        "table > tr",
-        "tr:first-child",
+        "table.list > * > tr",
+        "tbody > tr:nth-child(2n)",
+        "tr:first-child:nth-of-type(1)",
     ] {
         let config = select_config(item, None, None, Some("td.time"));
         assert_eq!(compare(&page, &html, &config), Ok(false), "{item}");

@@ -196,8 +196,9 @@ struct ScanPlan {
     /// compounds may look above the item, as in the DOM path.
     specs: [Option<Vec<Complex>>; 3],
     watched: Vec<String>,
-    /// As `Plan`'s; an implied `<tbody>` a selector could match sends the page to the DOM
-    /// (`ScanReader::implied_tbody`).
+    /// Always: the implied `<tbody>` is on the scan's stack as it is in the DOM, so child
+    /// combinators and positions read through it alike, and one a selector could match sends
+    /// the page to the DOM (`ScanReader::implied_tbody`).
     implied_tbody: bool,
     wants_atoms: bool,
 }
@@ -219,14 +220,14 @@ impl ScanPlan {
             };
             *slot = Some(compounds.list(&split_top_level(spec.selector_text.trim())?)?);
         }
-        let (watched, implied_tbody) = watched_and_tbody(select);
+        let (watched, _) = watched_and_tbody(select);
         Some(ScanPlan {
             item_rightmost: item.iter().fold(0, |marks, c| marks | c.subject_mark()),
             compounds,
             item,
             specs,
             watched,
-            implied_tbody,
+            implied_tbody: true,
             wants_atoms: select.date.is_none(),
         })
     }
