@@ -186,17 +186,11 @@ fn stages(c: &mut Criterion) {
     group.bench_function("well-formedness scan", |b| {
         b.iter(|| dateline::extract::wellformed::check(black_box(&page), &[], &[], false))
     });
+    let streamed = |config: &SelectConfig| {
+        dateline::extract::stream::extract(black_box(&page), &url, encoding_rs::UTF_8, config, &ctx)
+    };
     group.bench_function("extract selector mode (stream)", |b| {
-        b.iter(|| {
-            dateline::extract::stream::extract(
-                black_box(&page),
-                &url,
-                encoding_rs::UTF_8,
-                &select,
-                &ctx,
-            )
-            .expect("the synthetic page streams")
-        })
+        b.iter(|| streamed(&select).expect("the synthetic page streams"))
     });
     // The same items through lol_html: `:nth-of-type(n)` matches every `li` but is not one of
     // the selectors the scan matches itself.
@@ -205,22 +199,10 @@ fn stages(c: &mut Criterion) {
         item_source: "ul.news > li:nth-of-type(n)".into(),
         ..select.clone()
     };
-    let one_pass =
-        dateline::extract::stream::extract(&page, &url, encoding_rs::UTF_8, &select, &ctx);
-    let two_passes =
-        dateline::extract::stream::extract(&page, &url, encoding_rs::UTF_8, &via_lol_html, &ctx);
-    assert!(one_pass.is_some() && one_pass == two_passes);
+    let one_pass = streamed(&select);
+    assert!(one_pass.is_some() && one_pass == streamed(&via_lol_html));
     group.bench_function("extract selector mode (stream, lol_html)", |b| {
-        b.iter(|| {
-            dateline::extract::stream::extract(
-                black_box(&page),
-                &url,
-                encoding_rs::UTF_8,
-                &via_lol_html,
-                &ctx,
-            )
-            .expect("the synthetic page streams")
-        })
+        b.iter(|| streamed(&via_lol_html).expect("the synthetic page streams"))
     });
     group.bench_function("extract selector mode (DOM)", |b| {
         b.iter(|| {
