@@ -42,10 +42,7 @@ pub fn check(
 ) -> Result<Vec<Ancestors>, Repair> {
     let mut scanner = Scanner::new(html, starts, watched);
     scanner.implied_tbody = implied_tbody;
-    scanner.run()?;
-    if !(scanner.seen_html && scanner.seen_head && scanner.seen_body) {
-        return Err(Repair("no <html>, <head> and <body> tags".into()));
-    }
+    scanner.run_document()?;
     if scanner.ancestors.len() != starts.len() {
         return Err(Repair("the streaming pass saw other start tags".into()));
     }
@@ -100,14 +97,7 @@ pub(crate) fn scan<'a, 'e>(
     let mut scanner = Scanner::new(html, &[], watched);
     scanner.implied_tbody = implied_tbody;
     scanner.events = Some(events);
-    scanner.run()?;
-    if !(scanner.seen_html && scanner.seen_head && scanner.seen_body) {
-        return Err(Repair("no <html>, <head> and <body> tags".into()));
-    }
-    if let Some(events) = scanner.events.as_deref_mut() {
-        events.end_text();
-    }
-    Ok(())
+    scanner.run_document()
 }
 
 /// Where an element the tree builder implies (a `<tbody>`) "begins": it has no tag of its own.
@@ -463,6 +453,16 @@ impl<'a, 'e> Scanner<'a, 'e> {
         }
     }
 
+    /// The whole page, which must spell out `<html>`, `<head>` and `<body>`: the stream sees
+    /// only the elements written.
+    fn run_document(&mut self) -> Result<(), Repair> {
+        self.run()?;
+        if !(self.seen_html && self.seen_head && self.seen_body) {
+            return repair("no <html>, <head> and <body> tags");
+        }
+        Ok(())
+    }
+
     fn run(&mut self) -> Result<(), Repair> {
         // memchr's vector search: `[u8]::contains` goes a word at a time.
         if memchr::memchr(0, self.bytes).is_some() {
@@ -481,6 +481,8 @@ impl<'a, 'e> Scanner<'a, 'e> {
             }
             self.markup()?;
         }
+        // The page's last text ends with it.
+        self.end_text();
         Ok(())
     }
 
@@ -1136,7 +1138,7 @@ impl<'a, 'e> Scanner<'a, 'e> {
 }
 
 /// A tag's name, ASCII-lowercased as both tokenizers do (borrowed when already lowercase).
-fn tag_name(rest: &str) -> (Cow<'_, str>, usize) {
+pub(crate) fn tag_name(rest: &str) -> (Cow<'_, str>, usize) {
     let len = rest
         .bytes()
         .position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
