@@ -132,13 +132,18 @@ impl Plan {
                 Some(spec) => compile(&scoped(&spec.selector_text)).map(Some),
             }
         };
-        let (watched, implied_tbody) = watched_and_tbody(select);
-        // `*` matches the DOM's implied `<tbody>`, which lol_html never sees (`compile` takes no
-        // `:not`, which would too).
-        let implied_tbody = implied_tbody
-            && !std::iter::once(item_source)
-                .chain(select_texts(select))
-                .any(|text| text.contains('*'));
+        // lol_html never sees the `<tbody>` the DOM implies: only selectors that cannot tell
+        // (no tbody, no `*` that would match it, no child or sibling combinator, no position
+        // among siblings; `compile` takes no `:not`, which could tell too) read a page that
+        // leaves it out.
+        let implied_tbody = selector_texts(select).all(|text| {
+            let lower = text.to_ascii_lowercase();
+            !lower.contains("tbody")
+                && !lower.contains(['>', '+', '~', '*'])
+                && ![":nth", ":first", ":last", ":only", ":empty"]
+                    .iter()
+                    .any(|p| lower.contains(p))
+        });
         Some(Plan {
             item: compile(item_source)?,
             inside_item: compile(&inside)?,
@@ -153,36 +158,27 @@ impl Plan {
                     .map(|s| s.selector_text.clone())
             }),
             wants_atoms: select.date.is_none(),
-            watched,
+            watched: watched(select),
             implied_tbody,
         })
     }
 }
 
-/// The attributes the config's selectors match on (`class`, `id`, `[name…]`), and whether they
-/// match the same with or without an implied `<tbody>` (see `Plan`).
-fn watched_and_tbody(select: &SelectConfig) -> (Vec<String>, bool) {
-    let texts = std::iter::once(select.item_source.trim()).chain(select_texts(select));
+/// The attributes the config's selectors match on (`class`, `id`, `[name…]`).
+fn watched(select: &SelectConfig) -> Vec<String> {
     let mut watched = vec!["class".to_string(), "id".to_string()];
-    let mut implied_tbody = true;
-    for text in texts {
-        watched.extend(attribute_names(text));
-        let lower = text.to_ascii_lowercase();
-        implied_tbody &= !lower.contains("tbody")
-            && !lower.contains(['>', '+', '~'])
-            && ![":nth", ":first", ":last", ":only", ":empty"]
-                .iter()
-                .any(|p| lower.contains(p));
-    }
-    (watched, implied_tbody)
+    watched.extend(selector_texts(select).flat_map(attribute_names));
+    watched
 }
 
-/// The title, link and date selectors the config gives.
-fn select_texts(select: &SelectConfig) -> impl Iterator<Item = &str> {
-    [&select.title, &select.link, &select.date]
-        .into_iter()
-        .flatten()
-        .map(|spec| spec.selector_text.as_str())
+/// The item selector, and the title, link and date selectors the config gives.
+fn selector_texts(select: &SelectConfig) -> impl Iterator<Item = &str> {
+    std::iter::once(select.item_source.trim()).chain(
+        [&select.title, &select.link, &select.date]
+            .into_iter()
+            .flatten()
+            .map(|spec| spec.selector_text.as_str()),
+    )
 }
 
 /// The config's selectors as the page scan matches them itself (`matcher`), when it can match
@@ -196,10 +192,6 @@ struct ScanPlan {
     /// compounds may look above the item, as in the DOM path.
     specs: [Option<Vec<Complex>>; 3],
     watched: Vec<String>,
-    /// Always: the implied `<tbody>` is on the scan's stack as it is in the DOM, so child
-    /// combinators and positions read through it alike, and one a selector could match sends
-    /// the page to the DOM (`ScanReader::implied_tbody`).
-    implied_tbody: bool,
     wants_atoms: bool,
 }
 
@@ -220,14 +212,12 @@ impl ScanPlan {
             };
             *slot = Some(compounds.list(&split_top_level(spec.selector_text.trim())?)?);
         }
-        let (watched, _) = watched_and_tbody(select);
         Some(ScanPlan {
             item_rightmost: item.iter().fold(0, |marks, c| marks | c.subject_mark()),
             compounds,
             item,
             specs,
-            watched,
-            implied_tbody: true,
+            watched: watched(select),
             wants_atoms: select.date.is_none(),
         })
     }
@@ -471,13 +461,6 @@ fn newlines(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The name of the tag that begins at `start`, ASCII-lowercased as the tokenizer does.
-fn tag_name_at(html: &str, start: usize) -> Option<Cow<'_, str>> {
-    let rest = html.get(start + 1..)?;
-    let end = rest.find(['\t', '\n', '\x0C', '\r', ' ', '/', '>'])?;
-    Some(ascii_lowercase(&rest[..end]))
-}
-
 /// ASCII letters lowercased, borrowed when there are none to lower.
 fn ascii_lowercase(text: &str) -> Cow<'_, str> {
     if text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -683,7 +666,10 @@ fn scan_read<'a>(
         seen: Seen::default(),
         ancestors: Vec::new(),
     };
-    wellformed::scan(html, &plan.watched, plan.implied_tbody, &mut reader)?;
+    // The implied `<tbody>` always: it is on the scan's stack as it is in the DOM, so child
+    // combinators and positions read through it alike, and one a selector could match sends
+    // the page to the DOM (`ScanReader::implied_tbody`).
+    wellformed::scan(html, &plan.watched, true, &mut reader)?;
     reader.seen.finish_item();
     Ok((reader.seen, reader.ancestors))
 }
@@ -867,7 +853,10 @@ impl<'a> RawItem<'a> {
         ctx: &DateContext,
     ) -> usize {
         let start = el.source_location().bytes().start;
-        let name = tag_name_at(html, start).unwrap_or_else(|| Cow::Owned(el.tag_name()));
+        let name = html.get(start + 1..).map_or_else(
+            || Cow::Owned(el.tag_name()),
+            |rest| wellformed::tag_name(rest).0,
+        );
         let attributes = el
             .attributes()
             .iter()
