@@ -77,6 +77,26 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> TestServer {
+        TestServer::start_on("http", |tcp| tcp)
+    }
+
+    /// The same server over HTTPS, with `tests/fixtures/tls`' certificate for 127.0.0.1 (signed
+    /// by the test CA `ca.pem` there). A client that refuses it never reaches the routes.
+    #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+    pub fn start_https() -> TestServer {
+        let acceptor = tls::acceptor();
+        TestServer::start_on("https", move |tcp| tls::Listener { tcp, acceptor })
+    }
+
+    /// Serve the routes on a fresh 127.0.0.1 port, taking connections through `listen`.
+    fn start_on<L>(
+        scheme: &str,
+        listen: impl FnOnce(tokio::net::TcpListener) -> L + Send + 'static,
+    ) -> TestServer
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let routes: Arc<Mutex<HashMap<String, Vec<Route>>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -95,14 +115,14 @@ impl TestServer {
                     let seen = seen_srv.clone();
                     async move { answer(request, &routes, &seen).await }
                 });
-                axum::serve(listener, app).await.unwrap();
+                axum::serve(listen(listener), app).await.unwrap();
             });
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("server started");
         TestServer {
-            origin: format!("http://{addr}"),
+            origin: format!("{scheme}://{addr}"),
             routes,
             seen,
         }
@@ -127,6 +147,60 @@ impl TestServer {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Connections over TLS, for `TestServer::start_https`.
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+mod tls {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    pub fn acceptor() -> tokio_rustls::TlsAcceptor {
+        let dir = super::fixtures_dir().join("tls");
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(dir.join("server.pem"))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+
+    pub struct Listener {
+        pub tcp: tokio::net::TcpListener,
+        pub acceptor: tokio_rustls::TlsAcceptor,
+    }
+
+    impl axum::serve::Listener for Listener {
+        type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+        type Addr = SocketAddr;
+
+        async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+            loop {
+                let Ok((tcp, addr)) = self.tcp.accept().await else {
+                    continue;
+                };
+                // A client that does not trust the certificate ends here.
+                if let Ok(tls) = self.acceptor.accept(tcp).await {
+                    return (tls, addr);
+                }
+            }
+        }
+
+        fn local_addr(&self) -> std::io::Result<SocketAddr> {
+            self.tcp.local_addr()
+        }
     }
 }
 
