@@ -36,6 +36,10 @@ pub enum Written {
 #[derive(Debug, Clone)]
 pub struct OutputDir {
     root: PathBuf,
+    /// The folder, open: a published file's size is read by its name relative to this, which
+    /// spares the kernel a walk of the whole path for each of the files a rerun checks.
+    #[cfg(unix)]
+    folder: std::sync::Arc<rustix::fd::OwnedFd>,
 }
 
 impl OutputDir {
@@ -50,8 +54,17 @@ impl OutputDir {
             .prefix(".dateline-probe")
             .tempfile_in(root)
             .map_err(folder_error)?;
+        #[cfg(unix)]
+        let folder = {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::open(root, flags, Mode::empty())
+                .map_err(|errno| folder_error(errno.into()))?
+        };
         Ok(OutputDir {
             root: root.to_path_buf(),
+            #[cfg(unix)]
+            folder: std::sync::Arc::new(folder),
         })
     }
 
@@ -64,9 +77,25 @@ impl OutputDir {
         let mut count = 0;
         let all = names.into_iter().zip(sizes).all(|(name, size)| {
             count += 1;
-            std::fs::metadata(self.root.join(name)).is_ok_and(|m| m.len() == *size)
+            self.size_of(name) == Some(*size)
         });
         all && count == sizes.len()
+    }
+
+    /// The byte size of the published file `name` (following a symlink, as readers do).
+    fn size_of(&self, name: &str) -> Option<u64> {
+        #[cfg(unix)]
+        {
+            let stat =
+                rustix::fs::statat(&*self.folder, name, rustix::fs::AtFlags::empty()).ok()?;
+            u64::try_from(stat.st_size).ok()
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::metadata(self.root.join(name))
+                .ok()
+                .map(|m| m.len())
+        }
     }
 
     /// What is published as `name`, if anything.
@@ -261,6 +290,38 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left behind");
+    }
+
+    #[test]
+    fn sizes_are_checked_by_name_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(&dir.path().join("public")).unwrap();
+        out.publish("a.xml", b"12345").unwrap();
+        out.publish("a.atom", b"123").unwrap();
+        assert!(out.has_sizes(["a.xml", "a.atom"], &[5, 3]));
+        assert!(
+            !out.has_sizes(["a.xml", "a.atom"], &[5, 4]),
+            "a size differs"
+        );
+        assert!(!out.has_sizes(["a.xml"], &[5, 3]), "fewer names than sizes");
+        assert!(
+            !out.has_sizes(["a.xml", "b.atom"], &[5, 3]),
+            "a file is missing"
+        );
+
+        std::fs::write(out.path().join("a.atom"), b"1").unwrap();
+        assert!(!out.has_sizes(["a.xml", "a.atom"], &[5, 3]), "truncated");
+        std::fs::remove_file(out.path().join("a.xml")).unwrap();
+        assert!(!out.has_sizes(["a.xml"], &[5]), "deleted");
+
+        #[cfg(unix)]
+        {
+            // An operator's symlink is read through, as a static host serves it.
+            std::fs::write(dir.path().join("elsewhere"), b"12345").unwrap();
+            std::os::unix::fs::symlink(dir.path().join("elsewhere"), out.path().join("a.xml"))
+                .unwrap();
+            assert!(out.has_sizes(["a.xml"], &[5]));
+        }
     }
 
     #[test]
