@@ -102,16 +102,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parsing a config of thousands of feeds frees megabytes of small blocks that glibc would keep
-/// for the rest of the run; hand them back before the pages arrive.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Pages are 80–300 KB each. glibc serves blocks that big from mmap only until the first one is
 /// freed, then raises its threshold (up to 32 MB) and keeps later ones in per-thread arenas,
 /// where freed pages stay resident: peak memory grew with the number of pages read. A fixed
@@ -178,7 +168,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             quiet,
         } => {
             let config = Config::load(&cli.config)?;
-            release_freed_memory();
             let selected = if only.is_empty() {
                 config.feeds.len()
             } else {
