@@ -191,6 +191,14 @@ pub struct LastRead {
     pub items_hash: Option<String>,
 }
 
+/// What [`Store::starts`] reads.
+#[derive(Debug, Default)]
+pub struct Starts {
+    /// Each stored feed's health, and whether it has items.
+    pub feeds: HashMap<String, (FeedHealth, bool)>,
+    pub pages: HashMap<String, LastRead>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedHealth {
     pub content_hash: Option<String>,
@@ -758,6 +766,45 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// What every feed's run starts from, read at once: each stored feed's health and whether it
+    /// has items, by feed id, and every page's last read, by key (see [`Store::last_read`]).
+    pub fn starts(&self) -> Result<Starts, StoreError> {
+        let mut feeds = self.cached(
+            "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
+                        consecutive_failures, last_count, published_key, published_items,
+                        published_sizes, feed_id,
+                        EXISTS (SELECT 1 FROM items WHERE items.feed_id = feeds.feed_id)
+                 FROM feeds",
+        )?;
+        let feeds = feeds
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(10)?, (feed_health(row)?, row.get(11)?)))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut pages =
+            self.cached("SELECT url, etag, last_modified, body_hash, items_hash FROM pages")?;
+        let pages = pages
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    LastRead {
+                        validators: Validators {
+                            etag: row.get(1)?,
+                            last_modified: row.get(2)?,
+                        },
+                        body_hash: row.get(3)?,
+                        items_hash: row.get(4)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(Starts { feeds, pages })
+    }
+
     /// A successful build: its content fingerprint, when that content last changed, and how many
     /// items the page gave (`None` when the page was not modified and not read).
     pub fn record_success(
@@ -1172,5 +1219,38 @@ mod tests {
         );
         store.record_success("f", 40, "h", 30, None).unwrap();
         assert_eq!(store.health("f").unwrap().last_count, Some(12));
+    }
+
+    #[test]
+    fn starts_read_at_once_are_what_each_feed_would_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        assert!(store.starts().unwrap().feeds.is_empty());
+        // "f" has items and a page read; "g" failed before it ever had items.
+        store
+            .merge("f", &[item("a", "A", Some(100))], 1000)
+            .unwrap();
+        store.record_success("f", 1000, "h", 1000, Some(1)).unwrap();
+        store.record_failure("g", 1000, "HTTP 500").unwrap();
+        let read = LastRead {
+            validators: Validators {
+                etag: Some("\"e\"".into()),
+                last_modified: Some("Thu, 28 Aug 2025 08:00:00 GMT".into()),
+            },
+            body_hash: Some("b".into()),
+            items_hash: None,
+        };
+        store.save_last_read("f page", &read).unwrap();
+        store.commit().unwrap();
+
+        let starts = store.starts().unwrap();
+        for id in ["f", "g"] {
+            let (health, has_items) = &starts.feeds[id];
+            assert_eq!(*health, store.health(id).unwrap(), "{id}");
+            assert_eq!(*has_items, store.has_items(id).unwrap(), "{id}");
+        }
+        assert!(starts.feeds["f"].1 && !starts.feeds["g"].1);
+        assert_eq!(starts.pages.len(), 1);
+        assert_eq!(starts.pages["f page"], store.last_read("f page").unwrap());
     }
 }
