@@ -260,14 +260,13 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             to.display()
         ));
     }
-    let starts = store.starts()?;
     let run = Arc::new(Run {
         fetcher: Fetcher::new(config.fetch)?,
         output,
         store: Arc::new(Mutex::new(store)),
         staged: Mutex::new(Vec::new()),
         unput: Mutex::new(Vec::new()),
-        starts: Mutex::new(starts),
+        starts: Mutex::new(Starts::default()),
         base_url: config.site.base_url.clone(),
         now: options.now.unwrap_or_else(Utc::now),
     });
@@ -293,6 +292,18 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .iter()
         .filter(|f| f.sources.is_empty() && (wanted(f) || needed_sources.contains(f.id.as_str())))
         .collect();
+    // A whole run reads its feeds' starts at once; `--only` a few feeds asks for theirs. Kept to
+    // the feeds selected: the state also holds feeds since removed and pages read another way.
+    if options.only.is_empty() {
+        let ids: std::collections::HashSet<&str> = selected.iter().map(|f| f.id.as_str()).collect();
+        let pages: std::collections::HashSet<String> =
+            selected.iter().map(|f| page_key(f)).collect();
+        match lock(&run.store).starts(|id| ids.contains(id), |key| pages.contains(key)) {
+            Ok(starts) => *run.starts.lock().expect("feed starts") = starts,
+            // Each feed then reads its own, and fails alone if it cannot.
+            Err(e) => tracing::warn!("reading the feeds' state at once: {e}"),
+        }
+    }
     let runs = selected.iter().map(|feed| {
         let run = run.clone();
         let feed = Arc::new((*feed).clone());

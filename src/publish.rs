@@ -37,7 +37,9 @@ pub enum Written {
 pub struct OutputDir {
     root: PathBuf,
     /// The folder, open: a published file's size is read by its name relative to this, which
-    /// spares the kernel a walk of the whole path for each of the files a rerun checks.
+    /// spares the kernel a walk of the whole path for each of the files a rerun checks. (Files
+    /// are written by path: a folder swapped for another while a run is under way would have
+    /// its files checked in the old one and written to the new.)
     #[cfg(unix)]
     folder: std::sync::Arc<rustix::fd::OwnedFd>,
 }

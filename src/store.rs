@@ -508,20 +508,13 @@ impl Store {
 
     /// What the last successful read of page `key` left.
     pub fn last_read(&self, key: &str) -> Result<LastRead, StoreError> {
-        self.cached("SELECT etag, last_modified, body_hash, items_hash FROM pages WHERE url = ?1")?
-            .query_row([key], |row| {
-                Ok(LastRead {
-                    validators: Validators {
-                        etag: row.get(0)?,
-                        last_modified: row.get(1)?,
-                    },
-                    body_hash: row.get(2)?,
-                    items_hash: row.get(3)?,
-                })
-            })
-            .optional()
-            .map(Option::unwrap_or_default)
-            .map_err(|e| self.err(e))
+        self.cached(
+            "SELECT url, etag, last_modified, body_hash, items_hash FROM pages WHERE url = ?1",
+        )?
+        .query_row([key], page_read)
+        .optional()
+        .map(Option::unwrap_or_default)
+        .map_err(|e| self.err(e))
     }
 
     pub fn save_last_read(&self, key: &str, read: &LastRead) -> Result<(), StoreError> {
@@ -766,9 +759,14 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// What every feed's run starts from, read at once: each stored feed's health and whether it
-    /// has items, by feed id, and every page's last read, by key (see [`Store::last_read`]).
-    pub fn starts(&self) -> Result<Starts, StoreError> {
+    /// What feeds' runs start from, read at once: each stored feed's health and whether it has
+    /// items, by feed id, and pages' last reads, by key (see [`Store::last_read`]); of the feeds
+    /// and pages `feed` and `page` want.
+    pub fn starts(
+        &self,
+        feed: impl Fn(&str) -> bool,
+        page: impl Fn(&str) -> bool,
+    ) -> Result<Starts, StoreError> {
         let mut feeds = self.cached(
             "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
                         consecutive_failures, last_count, published_key, published_items,
@@ -776,32 +774,27 @@ impl Store {
                         EXISTS (SELECT 1 FROM items WHERE items.feed_id = feeds.feed_id)
                  FROM feeds",
         )?;
-        let feeds = feeds
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(10)?, (feed_health(row)?, row.get(11)?)))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))?;
+        let mut rows = feeds.query([]).map_err(|e| self.err(e))?;
+        let mut feeds = HashMap::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: String = row.get(10).map_err(|e| self.err(e))?;
+            if feed(&id) {
+                let health = feed_health(row).map_err(|e| self.err(e))?;
+                let has_items = row.get(11).map_err(|e| self.err(e))?;
+                feeds.insert(id, (health, has_items));
+            }
+        }
         let mut pages =
             self.cached("SELECT url, etag, last_modified, body_hash, items_hash FROM pages")?;
-        let pages = pages
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    LastRead {
-                        validators: Validators {
-                            etag: row.get(1)?,
-                            last_modified: row.get(2)?,
-                        },
-                        body_hash: row.get(3)?,
-                        items_hash: row.get(4)?,
-                    },
-                ))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))?;
+        let mut rows = pages.query([]).map_err(|e| self.err(e))?;
+        let mut pages = HashMap::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let key: String = row.get(0).map_err(|e| self.err(e))?;
+            if page(&key) {
+                let read = page_read(row).map_err(|e| self.err(e))?;
+                pages.insert(key, read);
+            }
+        }
         Ok(Starts { feeds, pages })
     }
 
@@ -912,6 +905,18 @@ impl Store {
 /// A feed's health from the columns `content_hash, changed_at, last_success, last_error,
 /// last_error_at, consecutive_failures, last_count, published_key, published_items,
 /// published_sizes`.
+/// A page's last read from the columns `url, etag, last_modified, body_hash, items_hash`.
+fn page_read(row: &rusqlite::Row) -> rusqlite::Result<LastRead> {
+    Ok(LastRead {
+        validators: Validators {
+            etag: row.get(1)?,
+            last_modified: row.get(2)?,
+        },
+        body_hash: row.get(3)?,
+        items_hash: row.get(4)?,
+    })
+}
+
 fn feed_health(row: &rusqlite::Row) -> rusqlite::Result<FeedHealth> {
     let key: Option<String> = row.get(7)?;
     let items: Option<i64> = row.get(8)?;
@@ -1225,7 +1230,7 @@ mod tests {
     fn starts_read_at_once_are_what_each_feed_would_read() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
-        assert!(store.starts().unwrap().feeds.is_empty());
+        assert!(store.starts(|_| true, |_| true).unwrap().feeds.is_empty());
         // "f" has items and a page read; "g" failed before it ever had items.
         store
             .merge("f", &[item("a", "A", Some(100))], 1000)
@@ -1243,7 +1248,7 @@ mod tests {
         store.save_last_read("f page", &read).unwrap();
         store.commit().unwrap();
 
-        let starts = store.starts().unwrap();
+        let starts = store.starts(|_| true, |_| true).unwrap();
         for id in ["f", "g"] {
             let (health, has_items) = &starts.feeds[id];
             assert_eq!(*health, store.health(id).unwrap(), "{id}");
@@ -1252,5 +1257,10 @@ mod tests {
         assert!(starts.feeds["f"].1 && !starts.feeds["g"].1);
         assert_eq!(starts.pages.len(), 1);
         assert_eq!(starts.pages["f page"], store.last_read("f page").unwrap());
+
+        // Only what the run wants is kept.
+        let only_f = store.starts(|id| id == "f", |key| key != "f page").unwrap();
+        assert_eq!(only_f.feeds.keys().collect::<Vec<_>>(), ["f"]);
+        assert!(only_f.pages.is_empty());
     }
 }
