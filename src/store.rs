@@ -767,35 +767,45 @@ impl Store {
         feed: impl Fn(&str) -> bool,
         page: impl Fn(&str) -> bool,
     ) -> Result<Starts, StoreError> {
-        let mut feeds = self.cached(
+        let feeds = self.rows_by_key(
             "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
                         consecutive_failures, last_count, published_key, published_items,
                         published_sizes, feed_id,
                         EXISTS (SELECT 1 FROM items WHERE items.feed_id = feeds.feed_id)
                  FROM feeds",
+            10,
+            feed,
+            |row| Ok((feed_health(row)?, row.get(11)?)),
         )?;
-        let mut rows = feeds.query([]).map_err(|e| self.err(e))?;
-        let mut feeds = HashMap::new();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let id: String = row.get(10).map_err(|e| self.err(e))?;
-            if feed(&id) {
-                let health = feed_health(row).map_err(|e| self.err(e))?;
-                let has_items = row.get(11).map_err(|e| self.err(e))?;
-                feeds.insert(id, (health, has_items));
-            }
-        }
-        let mut pages =
-            self.cached("SELECT url, etag, last_modified, body_hash, items_hash FROM pages")?;
-        let mut rows = pages.query([]).map_err(|e| self.err(e))?;
-        let mut pages = HashMap::new();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let key: String = row.get(0).map_err(|e| self.err(e))?;
-            if page(&key) {
-                let read = page_read(row).map_err(|e| self.err(e))?;
-                pages.insert(key, read);
-            }
-        }
+        let pages = self.rows_by_key(
+            "SELECT url, etag, last_modified, body_hash, items_hash FROM pages",
+            0,
+            page,
+            page_read,
+        )?;
         Ok(Starts { feeds, pages })
+    }
+
+    /// The rows of `sql` whose text column `key` is wanted, by that key: the others are not
+    /// decoded.
+    fn rows_by_key<T>(
+        &self,
+        sql: &str,
+        key: usize,
+        wanted: impl Fn(&str) -> bool,
+        decode: impl Fn(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<HashMap<String, T>, StoreError> {
+        let mut query = self.cached(sql)?;
+        let mut rows = query.query([]).map_err(|e| self.err(e))?;
+        let mut found = HashMap::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: String = row.get(key).map_err(|e| self.err(e))?;
+            if wanted(&id) {
+                let value = decode(row).map_err(|e| self.err(e))?;
+                found.insert(id, value);
+            }
+        }
+        Ok(found)
     }
 
     /// A successful build: its content fingerprint, when that content last changed, and how many
