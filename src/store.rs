@@ -912,9 +912,6 @@ impl Store {
     }
 }
 
-/// A feed's health from the columns `content_hash, changed_at, last_success, last_error,
-/// last_error_at, consecutive_failures, last_count, published_key, published_items,
-/// published_sizes`.
 /// A page's last read from the columns `url, etag, last_modified, body_hash, items_hash`.
 fn page_read(row: &rusqlite::Row) -> rusqlite::Result<LastRead> {
     Ok(LastRead {
@@ -927,6 +924,9 @@ fn page_read(row: &rusqlite::Row) -> rusqlite::Result<LastRead> {
     })
 }
 
+/// A feed's health from the columns `content_hash, changed_at, last_success, last_error,
+/// last_error_at, consecutive_failures, last_count, published_key, published_items,
+/// published_sizes`.
 fn feed_health(row: &rusqlite::Row) -> rusqlite::Result<FeedHealth> {
     let key: Option<String> = row.get(7)?;
     let items: Option<i64> = row.get(8)?;
