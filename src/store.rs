@@ -747,16 +747,15 @@ impl Store {
 
     /// Every feed's health by feed id, in one query (the site shows them all).
     pub fn healths(&self) -> Result<HashMap<String, FeedHealth>, StoreError> {
-        let mut query = self.cached(
+        self.rows_by_key(
             "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
                         consecutive_failures, last_count, published_key, published_items,
                         published_sizes, feed_id
                  FROM feeds",
-        )?;
-        let rows = query
-            .query_map([], |row| Ok((row.get::<_, String>(10)?, feed_health(row)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            10,
+            |_| true,
+            feed_health,
+        )
     }
 
     /// What feeds' runs start from, read at once: each stored feed's health and whether it has
