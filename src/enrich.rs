@@ -5,22 +5,30 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// A pattern and text that any match must contain. Every headline of every run is searched
-/// with a dozen patterns and nearly all find nothing; the regex engine can't skip a text for a
-/// pattern that begins with a class or `(?:^|\s)`, but a substring search can.
+/// A pattern and what any match must contain. Every headline of every run is searched with a
+/// dozen patterns and nearly all find nothing; the regex engine can't skip a text for a pattern
+/// that begins with a class or `(?:^|\s)`, but a substring search can.
 struct Pattern {
     regex: Regex,
-    /// Built once: `str::contains` prepares its searcher on every call, which cost more than
-    /// the search itself on headline-sized texts (the searches were 2.1 % of a cold build's
-    /// instructions; with finders the build takes 0.6 % fewer).
-    needs_any: Vec<memchr::memmem::Finder<'static>>,
+    needs: Needs,
+}
+
+enum Needs {
+    /// One of these texts. Finders are built once: `str::contains` prepares its searcher on
+    /// every call, which cost more than the search itself on headline-sized texts.
+    AnyOf(Vec<memchr::memmem::Finder<'static>>),
+    /// A test closer to the pattern, where its texts are common in headlines that don't match:
+    /// `（` and `-` are in most of them.
+    Test(fn(&[u8]) -> bool),
 }
 
 impl Pattern {
     fn might_match(&self, text: &str) -> bool {
-        self.needs_any
-            .iter()
-            .any(|needle| needle.find(text.as_bytes()).is_some())
+        let text = text.as_bytes();
+        match &self.needs {
+            Needs::AnyOf(needles) => needles.iter().any(|needle| needle.find(text).is_some()),
+            Needs::Test(test) => test(text),
+        }
     }
 
     fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
@@ -45,11 +53,39 @@ impl Pattern {
 fn re(pattern: &str, needs_any: &'static [&'static str]) -> Pattern {
     Pattern {
         regex: Regex::new(pattern).expect("enrichment pattern compiles"),
-        needs_any: needs_any
-            .iter()
-            .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()))
-            .collect(),
+        needs: Needs::AnyOf(
+            needs_any
+                .iter()
+                .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()))
+                .collect(),
+        ),
     }
+}
+
+fn re_tested(pattern: &str, test: fn(&[u8]) -> bool) -> Pattern {
+    Pattern {
+        regex: Regex::new(pattern).expect("enrichment pattern compiles"),
+        needs: Needs::Test(test),
+    }
+}
+
+/// `(` or `（` followed by four digits.
+fn bracketed_digits(text: &[u8]) -> bool {
+    let digits_at = |at: usize| {
+        text.get(at..at + 4)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    memchr::memchr_iter(b'(', text).any(|at| digits_at(at + 1))
+        || memchr::memmem::find_iter(text, "（".as_bytes()).any(|at| digits_at(at + 3))
+}
+
+/// A letter or digit, a dot, a letter: `2330.TW`, `TM.T`.
+fn dotted_suffix(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', text).any(|at| {
+        at > 0
+            && text[at - 1].is_ascii_alphanumeric()
+            && text.get(at + 1).is_some_and(u8::is_ascii_alphabetic)
+    })
 }
 
 /// Where the text comes from, for symbols that only mean something in one market: `(7203)` is a
@@ -85,9 +121,9 @@ impl Market {
 }
 
 static SUFFIXED: LazyLock<Pattern> = LazyLock::new(|| {
-    re(
+    re_tested(
         r"(?i)(?:^|[^0-9A-Za-z.])([0-9]{4,6}|[A-Z]{1,5})\.(TWO|TW|HK|SH|SZ|SS|T)\b",
-        &["."],
+        dotted_suffix,
     )
 });
 static EXCHANGE_PREFIX: LazyLock<Pattern> = LazyLock::new(|| {
@@ -107,9 +143,9 @@ static US_CODE_CJK: LazyLock<Pattern> = LazyLock::new(|| {
 });
 /// A company name then a code in brackets: `台積電(2330)`, `騰訊（00700）`, `トヨタ(7203)`.
 static NAMED_CODE: LazyLock<Pattern> = LazyLock::new(|| {
-    re(
+    re_tested(
         r"([\p{Han}\p{Katakana}\p{Hiragana}A-Za-z][^\s(（]{0,12})[(（]([0-9]{4,6}[A-Z]?)[)）]",
-        &["(", "（"],
+        bracketed_digits,
     )
 });
 
@@ -231,12 +267,24 @@ static UDN: LazyLock<Pattern> = LazyLock::new(|| {
         &["/", "／"],
     )
 });
+const WIRES: &str = "Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo";
 static WIRE_DOT: LazyLock<Pattern> = LazyLock::new(|| {
-    re(
-        r"(?:^|\s)(Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo)\s*[•·|\-–]",
-        &["•", "·", "|", "-", "–"],
-    )
+    re_tested(&format!(r"(?:^|\s)({WIRES})\s*[•·|\-–]"), names_a_wire)
 });
+
+/// A wire's name and a mark that may follow it. The names alone are literals, which the regex
+/// engine finds with a vector search; the marks (`-`, `|`) are in most English headlines.
+fn names_a_wire(text: &[u8]) -> bool {
+    static NAMES: LazyLock<regex::bytes::Regex> =
+        LazyLock::new(|| regex::bytes::Regex::new(WIRES).expect("wire names compile"));
+    static MARKS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
+        ["•", "·", "|", "-", "–"]
+            .iter()
+            .map(|mark| memchr::memmem::Finder::new(mark.as_bytes()))
+            .collect()
+    });
+    NAMES.is_match(text) && MARKS.iter().any(|mark| mark.find(text).is_some())
+}
 static BY: LazyLock<Pattern> = LazyLock::new(|| {
     re(
         r"(?:^|\s)[Bb]y\s+([A-Z][a-zA-Z'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'\-]+){1,2}(?:\s+and\s+[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+){1,2})?)",
@@ -255,11 +303,39 @@ pub fn byline_in_title(title: &str) -> Option<Byline> {
     byline_in(title, false)
 }
 
+fn clean(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Text that every byline form but `By X` contains: nearly every headline has none, and one
+/// search for them all (the regex engine's vector search for literals) costs less than the
+/// forms' own checks, a dozen substring searches.
+static BYLINE_HINTS: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    let hints = format!(
+        "【|中央社|鉅亨網|钜亨网|MoneyDJ新聞|財訊快報|工商時報|經濟日報|中時新聞網|聯合報|自由時報|{WIRES}"
+    );
+    regex::bytes::Regex::new(&hints).expect("byline hints compile")
+});
+
 fn byline_in(text: &str, allow_by: bool) -> Option<Byline> {
-    let clean = |s: &str| {
-        let s = s.trim();
-        (!s.is_empty()).then(|| s.to_string())
-    };
+    if BYLINE_HINTS.is_match(text.as_bytes()) {
+        let found = named_byline(text);
+        if found.is_some() {
+            return found;
+        }
+    }
+    if allow_by && let Some(c) = BY.captures(text) {
+        return Some(Byline {
+            source: None,
+            author: clean(&c[1]),
+        });
+    }
+    None
+}
+
+/// A byline in one of the forms that name their source.
+fn named_byline(text: &str) -> Option<Byline> {
     if let Some(c) = BRACKET_BYLINE.captures(text) {
         // 【財訊快報/陳孟朔】; 【財訊快報/編譯X】 keeps the name only.
         let author = c[2]
@@ -290,12 +366,6 @@ fn byline_in(text: &str, allow_by: bool) -> Option<Byline> {
         return Some(Byline {
             source: clean(&c[1]),
             author: None,
-        });
-    }
-    if allow_by && let Some(c) = BY.captures(text) {
-        return Some(Byline {
-            source: None,
-            author: clean(&c[1]),
         });
     }
     None
@@ -365,6 +435,9 @@ mod tests {
             ("The S&P 500 rose 0.3% to 6,481", Market::Other),
             ("Apple sold 45 million iPhones in Q3", Market::Other),
             ("トヨタ(7203)", Market::Taiwan),
+            ("晶片量產 法人上修全年營收（2-0）", Market::Taiwan),
+            ("台積電(233", Market::Taiwan),
+            ("U.S. stocks rally", Market::Other),
         ];
         for (text, market) in table {
             let found = tickers(text, *market);
@@ -406,6 +479,9 @@ mod tests {
             ),
             ("By Jane Doe, Reuters", by(None, Some("Jane Doe"))),
             ("Story by John A. Smith", by(None, Some("John A. Smith"))),
+            ("Bloomberg | Markets", by(Some("Bloomberg"), None)),
+            ("AP – 3 hours ago", by(Some("AP"), None)),
+            ("Yahoo Finance - 1 day ago", by(Some("Yahoo Finance"), None)),
         ];
         for (text, want) in table {
             assert_eq!(byline(text), want, "{text}");
@@ -414,6 +490,9 @@ mod tests {
             "台積電法說會前夕外資連三買",
             "Stocks rise by 2% on Fed hopes",
             "2 hours ago",
+            // A name without its mark, and a mark after a name that is only part of a word.
+            "Reuters poll shows growth",
+            "JAPAN - exports rise",
         ] {
             assert_eq!(byline(text), None, "{text}");
         }
