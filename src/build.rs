@@ -216,7 +216,9 @@ impl BuildReport {
 /// The cores pages are read on: the binary's blocking pool has this many threads, and a run
 /// lets two feeds per core wait for them.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    // Asked once: the answer reads the cgroup's CPU quota from /proc and /sys each time.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
 }
 
 /// What every feed of a run shares.

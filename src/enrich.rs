@@ -267,10 +267,10 @@ static UDN: LazyLock<Pattern> = LazyLock::new(|| {
         &["/", "／"],
     )
 });
+/// Wire services and sites whose name, then a mark (`Reuters •`), is a byline.
 const WIRES: &str = "Reuters|Bloomberg|Associated Press|AP|AFP|CNBC|MarketWatch|Barron's|Barrons\\.com|Dow Jones|Investopedia|Yahoo Finance|Motley Fool|Benzinga|The Wall Street Journal|Financial Times|Nikkei Asia|Kyodo";
-static WIRE_DOT: LazyLock<Pattern> = LazyLock::new(|| {
-    re_tested(&format!(r"(?:^|\s)({WIRES})\s*[•·|\-–]"), names_a_wire)
-});
+static WIRE_DOT: LazyLock<Pattern> =
+    LazyLock::new(|| re_tested(&format!(r"(?:^|\s)({WIRES})\s*[•·|\-–]"), names_a_wire));
 
 /// A wire's name and a mark that may follow it. The names alone are literals, which the regex
 /// engine finds with a vector search; the marks (`-`, `|`) are in most English headlines.
