@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::{Environment, Value, context};
@@ -81,20 +81,20 @@ struct HealthView {
     last_error_at_iso: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A feed's items per day, for the index. Templates read it as a map (`days`, `width`,
+/// `height`, `max`, `bars`) and each bar as one (`day`, `count`, `x`, `y`, `w`, `h`); the fields
+/// are made when read, as an index of 500 feeds has 15,000 bars and shows the few with items.
+#[derive(Debug)]
 struct Chart {
     days: i64,
     width: f64,
     height: f64,
     max: usize,
-    bars: Vec<Bar>,
+    bars: Arc<[Bar]>,
 }
 
-/// One day of the chart. Kept small (a site of thousands of feeds holds 30 per feed): the day
-/// is written out as `2025-08-28` only when serialized.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Copy)]
 struct Bar {
-    #[serde(serialize_with = "iso_day")]
     day: NaiveDate,
     count: u32,
     x: f64,
@@ -103,8 +103,68 @@ struct Bar {
     h: f64,
 }
 
-fn iso_day<S: serde::Serializer>(day: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(day)
+const CHART_KEYS: &[&str] = &["days", "width", "height", "max", "bars"];
+const BAR_KEYS: &[&str] = &["day", "count", "x", "y", "w", "h"];
+
+impl Object for Chart {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "days" => Value::from(self.days),
+            "width" => Value::from(self.width),
+            "height" => Value::from(self.height),
+            "max" => Value::from(self.max),
+            "bars" => Value::from_object(Bars(self.bars.clone())),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(CHART_KEYS)
+    }
+}
+
+#[derive(Debug)]
+struct Bars(Arc<[Bar]>);
+
+impl Object for Bars {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let bar = *self.0.get(key.as_usize()?)?;
+        Some(Value::from_object(bar))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
+impl Object for Bar {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "day" => Value::from(self.day.format("%Y-%m-%d").to_string()),
+            "count" => Value::from(self.count),
+            "x" => Value::from(self.x),
+            "y" => Value::from(self.y),
+            "w" => Value::from(self.w),
+            "h" => Value::from(self.h),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(BAR_KEYS)
+    }
 }
 
 /// Render and publish the site files. Unchanged files are left alone, like the feeds.
@@ -333,9 +393,9 @@ impl std::fmt::Debug for Views {
 
 impl Views {
     /// A value read from the store, or undefined with the error kept.
-    fn read<T: Serialize>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Value {
+    fn read<T: Into<Value>>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Value {
         match read(&lock(&self.store)) {
-            Ok(value) => Value::from(Serde(&value)),
+            Ok(value) => value.into(),
             Err(e) => {
                 self.failure.lock().expect("site failure").get_or_insert(e);
                 Value::UNDEFINED
@@ -361,6 +421,7 @@ impl Object for FeedViews {
             latest: OnceLock::new(),
             chart: OnceLock::new(),
             item_count: OnceLock::new(),
+            health: OnceLock::new(),
         }))
     }
 
@@ -378,6 +439,8 @@ struct FeedView {
     latest: OnceLock<Value>,
     chart: OnceLock<Value>,
     item_count: OnceLock<Value>,
+    /// Read four times or more by the index.
+    health: OnceLock<Value>,
 }
 
 const FEED_VIEW_KEYS: &[&str] = &[
@@ -433,7 +496,10 @@ impl Object for FeedView {
             "last_change_iso" => {
                 Value::from(health.changed_at.and_then(|at| local(at, tz)).map(|l| l.1))
             }
-            "health" => Value::from(Serde(health_view(health, tz))),
+            "health" => self
+                .health
+                .get_or_init(|| Value::from(Serde(health_view(health, tz))))
+                .clone(),
             // Merged and ticker feeds keep no items of their own; their last build counted them.
             "item_count" => self
                 .item_count
@@ -448,7 +514,9 @@ impl Object for FeedView {
                 .clone(),
             "latest" => self
                 .latest
-                .get_or_init(|| views.read(|store| latest(store, feed)))
+                .get_or_init(|| {
+                    views.read(|store| latest(store, feed).map(|latest| Value::from(Serde(latest))))
+                })
                 .clone(),
             "chart" => self
                 .chart
@@ -460,7 +528,7 @@ impl Object for FeedView {
                             tz,
                         );
                         let dates = store.dates_since(&feed.id, since.timestamp())?;
-                        Ok(chart(&dates, first_day, tz))
+                        Ok(Value::from_object(chart(&dates, first_day, tz)))
                     })
                 })
                 .clone(),
@@ -489,10 +557,9 @@ fn environment(overrides: &Path) -> Result<(Environment<'static>, Vec<String>), 
     // Escape what XML and HTML need (`& < > " '`) and no more, so URLs stay readable.
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(text) if *state.auto_escape() != minijinja::AutoEscape::None && !value.is_safe() => {
-            out.write_str(&crate::extract::text::escape_markup(text))
-                .map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                })
+            crate::extract::text::escape_markup_into(text, out).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
         }
         _ => minijinja::escape_formatter(out, state, value),
     });
@@ -516,7 +583,16 @@ fn environment(overrides: &Path) -> Result<(Environment<'static>, Vec<String>), 
 
 fn local(at: i64, tz: Tz) -> Option<(String, String)> {
     let at = tz.timestamp_opt(at, 0).single()?;
-    Some((at.format("%Y-%m-%d %H:%M").to_string(), at.to_rfc3339()))
+    // Written out, not through a format string that chrono would parse for every headline.
+    let shown = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    );
+    Some((shown, at.to_rfc3339()))
 }
 
 /// The feed's newest headlines, as the index lists them.
@@ -632,5 +708,33 @@ mod tests {
             "the 31st is outside the 30 days"
         );
         assert!(chart.bars[0].h > chart.bars[1].h);
+    }
+
+    #[test]
+    fn templates_read_the_chart_as_maps() {
+        let tz = chrono_tz::Asia::Taipei;
+        let first = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap();
+        let noon = |d: u32| {
+            tz.with_ymd_and_hms(2025, 8, d, 12, 0, 0)
+                .unwrap()
+                .timestamp()
+        };
+        let chart = Value::from_object(chart(&[noon(1), noon(1), noon(3)], first, tz));
+        let env = Environment::new();
+        let shown = env
+            .render_str(
+                "{{ chart.days }} {{ chart.width }}x{{ chart.height }} max {{ chart.max }}, \
+                 {{ chart.bars | length }} bars:\
+                 {% for bar in chart.bars if bar.count > 0 %} {{ bar.day }}={{ bar.count }}\
+                 @{{ bar.x }},{{ bar.y }},{{ bar.w }},{{ bar.h }}{% endfor %}; \
+                 {{ chart.bars[1].day }} {{ chart.bars[1].count }}; {{ chart.nothing is undefined }}",
+                context! { chart },
+            )
+            .unwrap();
+        assert_eq!(
+            shown,
+            "30 180.0x36.0 max 2, 30 bars: 2025-08-01=2@0.5,1.0,5.0,34.0 \
+             2025-08-03=1@12.5,18.0,5.0,17.0; 2025-08-02 0; True"
+        );
     }
 }

@@ -78,17 +78,30 @@ pub fn is_xml_char(c: char) -> bool {
 /// Text made safe inside XML or HTML markup and attributes (`& < > " '`).
 pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_markup_into(text, &mut out).expect("a String takes any text");
     out
+}
+
+/// [`escape_markup`] written to `out`: the text between the five characters is copied whole
+/// (the site's templates escape every value they print; a character at a time was a tenth of
+/// rendering the index).
+pub fn escape_markup_into(text: &str, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+    let mut from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The five are ASCII, so `at` is on a character boundary.
+        out.write_str(&text[from..at])?;
+        out.write_str(entity)?;
+        from = at + 1;
+    }
+    out.write_str(&text[from..])
 }
 
 /// Remove what XML 1.0 forbids, keeping everything else as it is.
@@ -383,6 +396,22 @@ pub fn link_key(link: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_markup_escapes_the_five_and_keeps_the_rest() {
+        for (text, want) in [
+            ("", ""),
+            ("台積電法說會", "台積電法說會"),
+            (
+                "<a href=\"x?a=1&b=2\">It's</a>",
+                "&lt;a href=&quot;x?a=1&amp;b=2&quot;&gt;It&#39;s&lt;/a&gt;",
+            ),
+            ("&", "&amp;"),
+            ("漲&跌>", "漲&amp;跌&gt;"),
+        ] {
+            assert_eq!(escape_markup(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn clean_and_xml_safe_agree_with_their_character_by_character_forms() {
