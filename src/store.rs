@@ -376,6 +376,12 @@ impl Store {
         // the WAL got. A feed's merge touches a few dozen pages; they fit in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(sqlite)?;
+        // A run reads and writes each feed's pages about once, in turn, and the system caches
+        // the file: SQLite's own 2 MB cache (the default) mostly held pages of feeds already
+        // done. At 512 KB a cold build of 500 feeds peaks 2 MB lower in the same CPU time
+        // (twelve interleaved runs each), and 5,000 feeds 2 MB lower too.
+        conn.pragma_update(None, "cache_size", -512)
+            .map_err(sqlite)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
