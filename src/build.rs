@@ -224,7 +224,8 @@ pub fn cores() -> usize {
 /// What every feed of a run shares.
 struct Run {
     fetcher: Fetcher,
-    output: OutputDir,
+    /// Shared with the thread that renders the site beside the feeds.
+    output: Arc<OutputDir>,
     /// Shared with the site's templates, which read items as they render.
     store: Arc<Mutex<Store>>,
     /// Files waiting for the commit that makes the items they show durable (see `finish`).
@@ -236,6 +237,52 @@ struct Run {
     starts: Mutex<Starts>,
     base_url: Url,
     now: DateTime<Utc>,
+}
+
+/// The site files rendered beside a run's feeds (see [`crate::site::SiteRender`]).
+struct SiteBeside {
+    render: Mutex<Beside>,
+    /// Only a whole run: `--only` leaves the other feeds' parts unread until the end.
+    wanted: bool,
+}
+
+#[derive(Default)]
+struct Beside {
+    render: Option<crate::site::SiteRender>,
+    /// Feeds done before the render started.
+    done: Vec<String>,
+}
+
+impl SiteBeside {
+    /// Start rendering unless it has started; if it cannot, the site is rendered at the end.
+    fn start(&self, config: &Config, run: &Run) {
+        let mut beside = self.render.lock().expect("site render lock");
+        if !self.wanted || beside.render.is_some() {
+            return;
+        }
+        match crate::site::SiteRender::start(config, &run.store, &run.output, run.now) {
+            Ok(render) => {
+                for id in std::mem::take(&mut beside.done) {
+                    render.finished(&id);
+                }
+                beside.render = Some(render);
+            }
+            Err(e) => tracing::debug!("site files rendered at the end: {e}"),
+        }
+    }
+
+    fn finished(&self, id: &str) {
+        let mut beside = self.render.lock().expect("site render lock");
+        match &beside.render {
+            Some(render) => render.finished(id),
+            None if self.wanted => beside.done.push(id.to_string()),
+            None => {}
+        }
+    }
+
+    fn into_render(self) -> Option<crate::site::SiteRender> {
+        self.render.into_inner().expect("site render lock").render
+    }
 }
 
 /// Run every selected feed and publish what succeeds.
@@ -264,7 +311,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     }
     let run = Arc::new(Run {
         fetcher: Fetcher::new(config.fetch)?,
-        output,
+        output: Arc::new(output),
         store: Arc::new(Mutex::new(store)),
         staged: Mutex::new(Vec::new()),
         unput: Mutex::new(Vec::new()),
@@ -306,14 +353,30 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             Err(e) => tracing::warn!("reading the feeds' state at once: {e}"),
         }
     }
+    // The site files are rendered beside the feeds once they will be rendered at all: from the
+    // start when the published ones are stale, else from the first feed that changes. A run of
+    // `--only` a few feeds renders them at the end.
+    let site = SiteBeside {
+        render: Mutex::new(Beside::default()),
+        wanted: options.only.is_empty(),
+    };
+    if site.wanted && crate::site::is_stale(&lock(&run.store))? {
+        site.start(config, &run);
+    }
     let runs = selected.iter().map(|feed| {
         let run = run.clone();
         let feed = Arc::new((*feed).clone());
         let progress = options.progress.clone();
+        let site = &site;
         async move {
             let started = Instant::now();
             let result = build_feed(&run, &feed).await;
-            report(&run, &feed.id, started, result, progress.as_ref())
+            if result.as_ref().is_ok_and(|built| built.changed) {
+                site.start(config, &run);
+            }
+            let report = report(&run, &feed.id, started, result, progress.as_ref());
+            site.finished(&feed.id);
+            report
         }
     });
     // Staged files wait for a shared commit; behind slow feeds, for two GROUP_COMMIT windows
@@ -358,6 +421,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             result,
             options.progress.as_ref(),
         ));
+        site.finished(&feed.id);
     }
     if options.only.is_empty() {
         for ticker in &config.tickers {
@@ -370,11 +434,15 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
                 result,
                 options.progress.as_ref(),
             ));
+            site.finished(&ticker.id);
         }
     }
     put_all_staged(&run, false);
     // A feed whose staged files could not be put in place had already reported success.
     let unput = std::mem::take(&mut *lock_unput(&run));
+    let beside = site.into_render();
+    // Feeds failed after the render read them: it is rendered again, with their health.
+    let beside = beside.filter(|_| unput.is_empty());
     for (id, error) in unput {
         if let Some(feed) = feeds.iter_mut().find(|r| r.id == id) {
             record_failure(&run, &id, &error);
@@ -393,7 +461,11 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         .collect();
     feeds.sort_by_key(|r| order.get(r.id.as_str()).copied());
     let site_error = {
-        let site_error = crate::site::publish_site(config, &run.store, &run.output, run.now).err();
+        let site_error = match beside {
+            Some(render) => render.finish(&run.store, &run.output),
+            None => crate::site::publish_site(config, &run.store, &run.output, run.now),
+        }
+        .err();
         lock(&run.store).commit()?;
         site_error
     };
@@ -1805,7 +1877,7 @@ mod tests {
                 per_host: 1,
             })
             .unwrap(),
-            output: OutputDir::open(&dir.join("out")).unwrap(),
+            output: Arc::new(OutputDir::open(&dir.join("out")).unwrap()),
             store: Arc::new(Mutex::new(store)),
             staged: Mutex::new(Vec::new()),
             unput: Mutex::new(Vec::new()),

@@ -181,14 +181,15 @@ impl OutputDir {
             .tempfile_in(&self.root)
     }
 
-    /// Publish what `write` produces as `name`, as [`OutputDir::publish`] does, without holding
-    /// it in memory: it is written to the temporary file, then compared with the published one.
-    /// Returns whether the file changed and its size.
-    pub fn publish_streamed(
+    /// Stage what `write` produces as `name`, as [`OutputDir::stage`] does, without holding it
+    /// in memory: it is written to the temporary file, then compared with the published one.
+    /// Returns the staged file (`None` when the published one holds the same bytes) and its
+    /// size.
+    pub fn stage_streamed(
         &self,
         name: &str,
         write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-    ) -> Result<(Written, u64), PublishError> {
+    ) -> Result<(Option<Staged>, u64), PublishError> {
         let target = self.root.join(name);
         let write_error = |source| PublishError::Write {
             path: target.clone(),
@@ -202,11 +203,16 @@ impl OutputDir {
         }
         let size = temp.as_file().metadata().map_err(write_error)?.len();
         if same_content(temp.path(), &target) {
-            return Ok((Written::Unchanged, size));
+            return Ok((None, size));
         }
         make_readable(temp.as_file()).map_err(write_error)?;
-        temp.persist(&target).map_err(|e| write_error(e.error))?;
-        Ok((Written::Changed, size))
+        Ok((
+            Some(Staged {
+                temp: temp.into_temp_path(),
+                target,
+            }),
+            size,
+        ))
     }
 }
 
@@ -292,6 +298,50 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left behind");
+    }
+
+    #[test]
+    fn a_streamed_file_is_staged_only_when_it_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(&dir.path().join("public")).unwrap();
+        let hidden = || {
+            std::fs::read_dir(out.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        };
+        let (staged, size) = out
+            .stage_streamed("index.html", |w| w.write_all(b"<p>one</p>"))
+            .unwrap();
+        assert_eq!(size, 10);
+        assert!(!out.path().join("index.html").exists(), "not put yet");
+        staged.expect("new content").put().unwrap();
+        assert_eq!(
+            std::fs::read(out.path().join("index.html")).unwrap(),
+            b"<p>one</p>"
+        );
+
+        let (staged, size) = out
+            .stage_streamed("index.html", |w| w.write_all(b"<p>one</p>"))
+            .unwrap();
+        assert!(staged.is_none(), "the same bytes");
+        assert_eq!(size, 10);
+
+        let (staged, _) = out
+            .stage_streamed("index.html", |w| w.write_all(b"<p>two</p>"))
+            .unwrap();
+        assert_eq!(hidden(), 1, "written beside");
+        drop(staged);
+        assert_eq!(hidden(), 0, "removed when dropped unput");
+        assert_eq!(
+            std::fs::read(out.path().join("index.html")).unwrap(),
+            b"<p>one</p>"
+        );
+
+        let failed = out.stage_streamed("index.html", |_| Err(std::io::Error::other("template")));
+        assert!(failed.is_err());
+        assert_eq!(hidden(), 0, "nothing left by a failed render");
     }
 
     #[test]

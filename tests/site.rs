@@ -281,3 +281,71 @@ fn serve_gives_types_etags_and_nothing_outside_the_folder() {
     }
     drop(child);
 }
+
+/// The index is rendered beside the feeds when it will be rendered at all (a first run, or from
+/// the first feed that changes), each feed's part once that feed is done. Rendered after the
+/// feeds instead, from the same state, it is the same file.
+#[test]
+fn the_index_rendered_beside_the_feeds_is_the_one_rendered_after_them() {
+    let (server, dir, picked) = built_site();
+    let out = dir.path().join("public");
+    let config = dir.path().join("config.toml");
+    let build = |now: &str| {
+        let output = dateline()
+            .args([
+                "-vv",
+                "--config",
+                config.to_str().unwrap(),
+                "build",
+                "--now",
+                now,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    const BESIDE: &str = "site files rendered beside the feeds";
+
+    // A headline of one feed is retitled: that feed changes, the others are as they were.
+    let (name, case) = picked
+        .iter()
+        .find(|(_, case)| case.content_type.contains("utf-8"))
+        .expect("a UTF-8 fixture");
+    let page = std::fs::read_to_string(fixtures_dir().join("select").join(name).join("page.html"))
+        .unwrap();
+    let old_title = &case.expect[0].title;
+    assert!(
+        page.contains(old_title.as_str()),
+        "{name}: the title as written"
+    );
+    let new_title = format!("{old_title}（更新）");
+    server.route(
+        &case.path,
+        Route::page(
+            &case.content_type,
+            page.replace(old_title.as_str(), &new_title).into_bytes(),
+        ),
+    );
+    let later = "2025-08-28T16:10:00+08:00";
+    let log = build(later);
+    assert!(log.contains(BESIDE), "the change started the render: {log}");
+    let beside = std::fs::read(out.join("index.html")).unwrap();
+    let shown = String::from_utf8_lossy(&beside);
+    assert!(
+        shown.contains(&new_title),
+        "{name}: the retitled headline is on the index"
+    );
+
+    // The same state again, with the index gone: nothing changes, so it is rendered at the end.
+    std::fs::remove_file(out.join("index.html")).unwrap();
+    let log = build(later);
+    assert!(!log.contains(BESIDE), "no feed changed: {log}");
+    let after = std::fs::read(out.join("index.html")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&beside),
+        String::from_utf8_lossy(&after),
+        "the same index either way"
+    );
+}
