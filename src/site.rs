@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -233,6 +233,7 @@ pub fn publish_site(
         feeds,
         healths: Some(healths),
         done: None,
+        slot: Mutex::new(Slot::default()),
         store: store.clone(),
         base: parts.base.clone(),
         now,
@@ -361,6 +362,7 @@ impl SiteRender {
             feeds,
             healths: None,
             done: Some(done.clone()),
+            slot: Mutex::new(Slot::default()),
             store: store.clone(),
             base: parts.base.clone(),
             now,
@@ -568,6 +570,7 @@ struct Views {
     /// each is read once its feed is `done`.
     healths: Option<HashMap<String, FeedHealth>>,
     done: Option<Arc<FeedsDone>>,
+    slot: Mutex<Slot>,
     store: Arc<Mutex<Store>>,
     base: Url,
     now: DateTime<Utc>,
@@ -617,11 +620,6 @@ impl Object for FeedViews {
         Some(Value::from_object(FeedView {
             views: self.0.clone(),
             index,
-            latest: OnceLock::new(),
-            chart: OnceLock::new(),
-            item_count: OnceLock::new(),
-            health: OnceLock::new(),
-            health_view: OnceLock::new(),
         }))
     }
 
@@ -631,17 +629,45 @@ impl Object for FeedViews {
 }
 
 /// One feed as the templates see it. Its headlines, chart and count are read from the store
-/// the first time a template asks for them (the OPML never does) and dropped with the view.
+/// the first time a template asks for them (the OPML never does), and kept while templates
+/// read this feed (see [`Slot`]).
 #[derive(Debug)]
 struct FeedView {
     views: Arc<Views>,
     index: usize,
-    latest: OnceLock<Value>,
-    chart: OnceLock<Value>,
-    item_count: OnceLock<Value>,
-    health: OnceLock<FeedHealth>,
-    /// Read four times or more by the index.
-    health_view: OnceLock<Value>,
+}
+
+/// What was read for the feed the templates read now. One feed at a time: a template's loop
+/// keeps every view it made until the loop ends, and views that kept their own reads held every
+/// feed's headlines and chart at once (5,000 feeds: 4 MB more at the peak of a run that renders
+/// the site beside its feeds). A template that goes back to a feed reads it again.
+#[derive(Debug, Default)]
+struct Slot {
+    index: Option<usize>,
+    health: Option<FeedHealth>,
+    values: Vec<(&'static str, Value)>,
+}
+
+impl Slot {
+    fn value(&self, index: usize, key: &str) -> Option<Value> {
+        if self.index != Some(index) {
+            return None;
+        }
+        self.values
+            .iter()
+            .find_map(|(k, v)| (*k == key).then(|| v.clone()))
+    }
+
+    /// The slot for `index`, emptied if it held another feed.
+    fn of(&mut self, index: usize) -> &mut Slot {
+        if self.index != Some(index) {
+            *self = Slot {
+                index: Some(index),
+                ..Slot::default()
+            };
+        }
+        self
+    }
 }
 
 impl FeedView {
@@ -656,18 +682,37 @@ impl FeedView {
         }
     }
 
-    fn health(&self) -> &FeedHealth {
-        self.health.get_or_init(|| match &self.views.healths {
-            Some(healths) => healths.get(&self.feed().id).cloned().unwrap_or_default(),
-            None => {
-                self.wait_until_done();
-                let read = lock(&self.views.store).health(&self.feed().id);
-                read.unwrap_or_else(|e| {
-                    self.views.failed(e);
-                    FeedHealth::default()
-                })
-            }
-        })
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.views.slot.lock().expect("view slot")
+    }
+
+    /// A value made once while templates read this feed.
+    fn kept(&self, key: &'static str, make: impl FnOnce() -> Value) -> Value {
+        if let Some(value) = self.slot().value(self.index, key) {
+            return value;
+        }
+        // Made without the slot held: making it may read the health, kept there too.
+        let value = make();
+        self.slot().of(self.index).values.push((key, value.clone()));
+        value
+    }
+
+    fn health(&self) -> FeedHealth {
+        let id = &self.feed().id;
+        if let Some(healths) = &self.views.healths {
+            return healths.get(id).cloned().unwrap_or_default();
+        }
+        if let Some(health) = self.slot().of(self.index).health.clone() {
+            return health;
+        }
+        self.wait_until_done();
+        let read = lock(&self.views.store).health(id);
+        let health = read.unwrap_or_else(|e| {
+            self.views.failed(e);
+            FeedHealth::default()
+        });
+        self.slot().of(self.index).health = Some(health.clone());
+        health
     }
 }
 
@@ -728,42 +773,30 @@ impl Object for FeedView {
                     .and_then(|at| local(at, tz))
                     .map(|l| l.1),
             ),
-            "health" => self
-                .health_view
-                .get_or_init(|| Value::from(Serde(health_view(self.health(), tz))))
-                .clone(),
+            "health" => self.kept("health", || {
+                Value::from(Serde(health_view(&self.health(), tz)))
+            }),
             // Merged and ticker feeds keep no items of their own; their last build counted them.
-            "item_count" => self
-                .item_count
-                .get_or_init(|| {
-                    let last_count = self.health().last_count.unwrap_or(0) as usize;
-                    views.read(|store| {
-                        Ok(store.count(&feed.id)?.max(last_count).min(feed.max_items))
-                    })
+            "item_count" => self.kept("item_count", || {
+                let last_count = self.health().last_count.unwrap_or(0) as usize;
+                views.read(|store| Ok(store.count(&feed.id)?.max(last_count).min(feed.max_items)))
+            }),
+            "latest" => self.kept("latest", || {
+                self.wait_until_done();
+                views.read(|store| latest(store, feed).map(|latest| Value::from(Serde(latest))))
+            }),
+            "chart" => self.kept("chart", || {
+                self.wait_until_done();
+                let first_day = chart_first_day(views.now, tz);
+                views.read(|store| {
+                    let since = crate::dates::local_to_instant(
+                        first_day.and_time(chrono::NaiveTime::MIN),
+                        tz,
+                    );
+                    let dates = store.dates_since(&feed.id, since.timestamp())?;
+                    Ok(Value::from_object(chart(&dates, first_day, tz)))
                 })
-                .clone(),
-            "latest" => self
-                .latest
-                .get_or_init(|| {
-                    self.wait_until_done();
-                    views.read(|store| latest(store, feed).map(|latest| Value::from(Serde(latest))))
-                })
-                .clone(),
-            "chart" => self
-                .chart
-                .get_or_init(|| {
-                    self.wait_until_done();
-                    let first_day = chart_first_day(views.now, tz);
-                    views.read(|store| {
-                        let since = crate::dates::local_to_instant(
-                            first_day.and_time(chrono::NaiveTime::MIN),
-                            tz,
-                        );
-                        let dates = store.dates_since(&feed.id, since.timestamp())?;
-                        Ok(Value::from_object(chart(&dates, first_day, tz)))
-                    })
-                })
-                .clone(),
+            }),
             _ => return None,
         };
         Some(value)
