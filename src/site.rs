@@ -357,7 +357,7 @@ impl SiteRender {
         now: DateTime<Utc>,
     ) -> Result<SiteRender, SiteError> {
         let (parts, feeds) = site_parts(config)?;
-        let done = Arc::new(FeedsDone::default());
+        let done = Arc::new(FeedsDone::new(&feeds));
         let views = Arc::new(Views {
             feeds,
             healths: None,
@@ -421,27 +421,49 @@ impl Drop for SiteRender {
     }
 }
 
-/// The feeds a run has done, for a render that goes on beside it.
-#[derive(Debug, Default)]
+/// The feeds a run has done, for a render that goes on beside it, by each feed's place in the
+/// pages: marking one done takes no allocation, and the render asks by place.
+#[derive(Debug)]
 struct FeedsDone {
+    places: HashMap<String, usize>,
     state: Mutex<DoneState>,
     changed: std::sync::Condvar,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct DoneState {
-    done: std::collections::HashSet<String>,
+    done: Vec<bool>,
     all: bool,
-    /// The feed the render waits for: only its end wakes the render (each wake-up is two
-    /// context switches, and most feeds end while the render is busy or waits for another).
-    awaited: Option<String>,
+    /// The place the render waits for: only that feed's end wakes the render (each wake-up is
+    /// two context switches, and most feeds end while the render is busy or waits for another).
+    awaited: Option<usize>,
 }
 
 impl FeedsDone {
+    fn new(feeds: &[ShownFeed]) -> FeedsDone {
+        FeedsDone {
+            places: feeds
+                .iter()
+                .enumerate()
+                .map(|(place, feed)| (feed.id.clone(), place))
+                .collect(),
+            state: Mutex::new(DoneState {
+                done: vec![false; feeds.len()],
+                all: false,
+                awaited: None,
+            }),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
     fn finished(&self, id: &str) {
+        // Feeds the pages do not show (hidden ones) are not waited for.
+        let Some(&place) = self.places.get(id) else {
+            return;
+        };
         let mut state = self.state.lock().expect("feeds done");
-        state.done.insert(id.to_string());
-        if state.awaited.as_deref() == Some(id) {
+        state.done[place] = true;
+        if state.awaited == Some(place) {
             state.awaited = None;
             self.changed.notify_one();
         }
@@ -452,10 +474,10 @@ impl FeedsDone {
         self.changed.notify_one();
     }
 
-    fn wait_for(&self, id: &str) {
+    fn wait_for(&self, place: usize) {
         let mut state = self.state.lock().expect("feeds done");
-        while !state.all && !state.done.contains(id) {
-            state.awaited = Some(id.to_string());
+        while !state.all && !state.done.get(place).copied().unwrap_or(true) {
+            state.awaited = Some(place);
             state = self.changed.wait(state).expect("feeds done");
         }
     }
@@ -678,7 +700,7 @@ impl FeedView {
     /// Beside a run, wait until the feed is done: what follows is read from the store.
     fn wait_until_done(&self) {
         if let Some(done) = &self.views.done {
-            done.wait_for(&self.feed().id);
+            done.wait_for(self.index);
         }
     }
 
