@@ -14,6 +14,8 @@ use url::Url;
 
 use crate::config::FetchLimits;
 
+mod tls;
+
 pub const MAX_REDIRECTS: usize = 10;
 /// Attempts after the first, for timeouts, 408, 429 and 5xx.
 pub const MAX_RETRIES: u32 = 2;
@@ -153,6 +155,7 @@ impl Fetcher {
             .brotli(true)
             .deflate(true)
             .connect_timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(tls::client_config())
             .build()
             .map_err(|e| FetchError::Other(e.to_string()))?;
         Ok(Fetcher {

@@ -8,7 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{ReadItem, Route, TestServer, cases, dateline, fixtures_dir, read_feed, write_config};
+use common::{
+    ReadItem, Route, TestServer, cases, dateline, feed_entry, fixtures_dir, read_feed, write_config,
+};
 
 fn tls_fixture(name: &str) -> PathBuf {
     fixtures_dir().join("tls").join(name)
@@ -112,4 +114,46 @@ fn an_https_listing_signed_by_an_unknown_issuer_fails_its_feed_and_keeps_its_fil
     );
     assert_eq!(site.server.seen().len(), requests, "a request got through");
     assert_eq!(site.items(), before, "published items changed");
+}
+
+#[test]
+fn without_system_roots_only_the_https_feed_fails_and_a_plain_http_feed_is_built() {
+    let site = https_site();
+    let plain = TestServer::start();
+    let (_, case, page) = cases("select")
+        .into_iter()
+        .find(|(name, _, _)| name == "udn-utf8-undeclared")
+        .expect("fixture udn-utf8-undeclared");
+    plain.route(&case.path, Route::page(&case.content_type, page));
+    let mut config = std::fs::read_to_string(&site.config).unwrap();
+    config.push('\n');
+    config.push_str(&feed_entry("plain", &plain, &case));
+    std::fs::write(&site.config, config).unwrap();
+
+    // A CA bundle with no certificate in it, as on a machine without ca-certificates.
+    let empty = site.dir.path().join("no-roots.pem");
+    std::fs::write(&empty, "").unwrap();
+    let output = site.build_trusting(&empty);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    let error = text
+        .lines()
+        .find(|l| l.starts_with("error: feed news: "))
+        .unwrap_or_else(|| panic!("no error naming the HTTPS feed: {text}"));
+    assert!(
+        error.contains("CA certificates"),
+        "the cause is not named: {error}"
+    );
+    assert!(
+        !text.contains("feed plain"),
+        "the plain HTTP feed failed: {text}"
+    );
+    assert_eq!(
+        site.served(),
+        0,
+        "a request got through without a handshake"
+    );
+    let (_, items) = read_feed(&site.dir.path().join("public/plain.atom"));
+    let titles: Vec<String> = items.into_iter().map(|i| i.title).collect();
+    assert_eq!(titles, site.expected);
 }
