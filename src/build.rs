@@ -841,10 +841,7 @@ fn keep_published(
         AsLastRead::Items => "page's items",
     };
     tracing::debug!("feed {}: the {what} as last read; its files stay", feed.id);
-    let store = lock(&run.store);
-    let hash = health.content_hash.as_deref().unwrap_or_default();
-    let changed_at = health.changed_at.unwrap_or(run.now.timestamp());
-    store.record_success(&feed.id, run.now.timestamp(), hash, changed_at, None)?;
+    lock(&run.store).record_kept(&feed.id, run.now.timestamp())?;
     Ok(Some(FeedBuilt {
         items,
         new: 0,

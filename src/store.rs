@@ -840,6 +840,21 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// A success that changed nothing: the feed's content, its count and its files are as
+    /// recorded. Cheaper than [`Store::record_success`]'s upsert, which a no-change rerun runs
+    /// for every feed.
+    pub fn record_kept(&self, feed_id: &str, now: i64) -> Result<(), StoreError> {
+        self.write()?;
+        self.cached(
+            "UPDATE feeds SET last_success = ?2, consecutive_failures = 0,
+                 changed_at = COALESCE(changed_at, ?2)
+                 WHERE feed_id = ?1",
+        )?
+        .execute(params![feed_id, now])
+        .map(drop)
+        .map_err(|e| self.err(e))
+    }
+
     /// What the feed's files were just rendered from (`None`: forget it, render next time).
     pub fn record_published(
         &self,
@@ -1244,6 +1259,30 @@ mod tests {
         );
         store.record_success("f", 40, "h", 30, None).unwrap();
         assert_eq!(store.health("f").unwrap().last_count, Some(12));
+    }
+
+    #[test]
+    fn a_kept_feed_records_only_its_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        store.record_success("f", 30, "h", 20, Some(12)).unwrap();
+        store.record_failure("f", 40, "HTTP 500").unwrap();
+        let before = store.health("f").unwrap();
+        store.record_kept("f", 50).unwrap();
+        let after = store.health("f").unwrap();
+        assert_eq!(
+            (after.last_success, after.consecutive_failures),
+            (Some(50), 0)
+        );
+        assert_eq!(
+            (&after.content_hash, after.changed_at, after.last_count),
+            (&before.content_hash, Some(20), Some(12))
+        );
+        // The same result as the upsert a changed feed records.
+        store.record_success("g", 30, "h", 20, Some(12)).unwrap();
+        store.record_failure("g", 40, "HTTP 500").unwrap();
+        store.record_success("g", 50, "h", 20, None).unwrap();
+        assert_eq!(store.health("g").unwrap(), after);
     }
 
     #[test]
