@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{
-    ReadItem, Route, TestServer, cases, dateline, feed_entry, fixtures_dir, read_feed, write_config,
+    Case, ReadItem, Route, TestServer, cases, dateline, feed_entry, fixtures_dir, read_feed,
+    write_config,
 };
 
 fn tls_fixture(name: &str) -> PathBuf {
@@ -25,12 +26,18 @@ struct HttpsSite {
     now: String,
 }
 
-/// The 經濟日報 fixture served over HTTPS as feed `news`.
-fn https_site() -> HttpsSite {
+/// The 經濟日報 fixture case and its page.
+fn udn_case() -> (Case, Vec<u8>) {
     let (_, case, page) = cases("select")
         .into_iter()
         .find(|(name, _, _)| name == "udn-utf8-undeclared")
         .expect("fixture udn-utf8-undeclared");
+    (case, page)
+}
+
+/// The 經濟日報 fixture served over HTTPS as feed `news`.
+fn https_site() -> HttpsSite {
+    let (case, page) = udn_case();
     let server = TestServer::start_https();
     server.route(&case.path, Route::page(&case.content_type, page));
     let dir = tempfile::tempdir().unwrap();
@@ -81,6 +88,16 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A run that failed some feeds (exit 2), and its error line for feed `news`.
+fn news_error(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    let text = stderr(output);
+    text.lines()
+        .find(|l| l.starts_with("error: feed news: "))
+        .unwrap_or_else(|| panic!("no error naming the HTTPS feed: {text}"))
+        .to_string()
+}
+
 #[test]
 fn an_https_listing_is_read_when_its_issuer_is_among_the_system_roots() {
     let site = https_site();
@@ -101,13 +118,7 @@ fn an_https_listing_signed_by_an_unknown_issuer_fails_its_feed_and_keeps_its_fil
     let requests = site.server.seen().len();
 
     // Roots that do not include the site's issuer: the handshake fails, no request is made.
-    let output = site.build_trusting(&tls_fixture("other-ca.pem"));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let text = stderr(&output);
-    let error = text
-        .lines()
-        .find(|l| l.starts_with("error: feed news: "))
-        .unwrap_or_else(|| panic!("no error naming the feed: {text}"));
+    let error = news_error(&site.build_trusting(&tls_fixture("other-ca.pem")));
     assert!(
         error.to_lowercase().contains("certificate"),
         "the cause is not named: {error}"
@@ -120,10 +131,7 @@ fn an_https_listing_signed_by_an_unknown_issuer_fails_its_feed_and_keeps_its_fil
 fn without_system_roots_only_the_https_feed_fails_and_a_plain_http_feed_is_built() {
     let site = https_site();
     let plain = TestServer::start();
-    let (_, case, page) = cases("select")
-        .into_iter()
-        .find(|(name, _, _)| name == "udn-utf8-undeclared")
-        .expect("fixture udn-utf8-undeclared");
+    let (case, page) = udn_case();
     plain.route(&case.path, Route::page(&case.content_type, page));
     let mut config = std::fs::read_to_string(&site.config).unwrap();
     config.push('\n');
@@ -134,12 +142,8 @@ fn without_system_roots_only_the_https_feed_fails_and_a_plain_http_feed_is_built
     let empty = site.dir.path().join("no-roots.pem");
     std::fs::write(&empty, "").unwrap();
     let output = site.build_trusting(&empty);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = news_error(&output);
     let text = stderr(&output);
-    let error = text
-        .lines()
-        .find(|l| l.starts_with("error: feed news: "))
-        .unwrap_or_else(|| panic!("no error naming the HTTPS feed: {text}"));
     assert!(
         error.contains("CA certificates"),
         "the cause is not named: {error}"
