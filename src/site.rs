@@ -221,24 +221,10 @@ pub fn publish_site(
     now: DateTime<Utc>,
 ) -> Result<(), SiteError> {
     let (parts, feeds) = site_parts(config)?;
-    let (healths, last) = {
-        let store = lock(store);
-        (store.healths()?, store.site_published()?)
-    };
-    let inputs = view_inputs(&parts, &feeds, &healths, now);
-    if is_published(&inputs, last.as_ref(), output) {
+    let Some((inputs, healths)) = unpublished_inputs(store, &parts, &feeds, now, output)? else {
         return Ok(());
-    }
-    let views = Views {
-        feeds,
-        healths: Some(healths),
-        done: None,
-        slot: Mutex::new(Slot::default()),
-        store: store.clone(),
-        base: parts.base.clone(),
-        now,
-        failure: Mutex::new(None),
     };
+    let views = Views::new(feeds, Health::Read(healths), store, &parts, now);
     let feeds = views.feeds.len();
     let files = render_files(&parts.env, &parts.site, Arc::new(views), output)?;
     put_files(store, files, &inputs, feeds)
@@ -248,6 +234,26 @@ pub fn publish_site(
 /// items they showed have changed since.
 pub fn is_stale(store: &Store) -> Result<bool, StoreError> {
     Ok(!matches!(store.site_published()?, Some((_, Some(_)))))
+}
+
+/// Each feed's health, by feed id, as the store has it.
+type Healths = HashMap<String, FeedHealth>;
+
+/// The site's inputs now and the healths they were made from, unless the files published are
+/// the ones rendered from the same inputs (see [`is_published`]).
+fn unpublished_inputs(
+    store: &Arc<Mutex<Store>>,
+    parts: &SiteParts,
+    feeds: &[ShownFeed],
+    now: DateTime<Utc>,
+    output: &OutputDir,
+) -> Result<Option<(String, Healths)>, SiteError> {
+    let (healths, last) = {
+        let store = lock(store);
+        (store.healths()?, store.site_published()?)
+    };
+    let inputs = view_inputs(parts, feeds, &healths, now);
+    Ok((!is_published(&inputs, last.as_ref(), output)).then_some((inputs, healths)))
 }
 
 /// The views are a function of these inputs and the stored items, and the store forgets
@@ -358,16 +364,13 @@ impl SiteRender {
     ) -> Result<SiteRender, SiteError> {
         let (parts, feeds) = site_parts(config)?;
         let done = Arc::new(FeedsDone::new(&feeds));
-        let views = Arc::new(Views {
+        let views = Arc::new(Views::new(
             feeds,
-            healths: None,
-            done: Some(done.clone()),
-            slot: Mutex::new(Slot::default()),
-            store: store.clone(),
-            base: parts.base.clone(),
+            Health::WhenDone(done.clone()),
+            store,
+            &parts,
             now,
-            failure: Mutex::new(None),
-        });
+        ));
         let render = {
             let (views, output) = (views.clone(), output.clone());
             std::thread::Builder::new()
@@ -400,14 +403,11 @@ impl SiteRender {
         let (files, parts) = render
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let (healths, last) = {
-            let store = lock(store);
-            (store.healths()?, store.site_published()?)
-        };
-        let inputs = view_inputs(&parts, &self.views.feeds, &healths, self.views.now);
-        if is_published(&inputs, last.as_ref(), output) {
+        let Some((inputs, _)) =
+            unpublished_inputs(store, &parts, &self.views.feeds, self.views.now, output)?
+        else {
             return Ok(());
-        }
+        };
         tracing::debug!("site files rendered beside the feeds");
         put_files(store, files, &inputs, self.views.feeds.len())
     }
@@ -588,10 +588,7 @@ impl ShownFeed {
 /// here (a template can't be handed one) and fails the site after that template.
 struct Views {
     feeds: Vec<ShownFeed>,
-    /// Every feed's health, read before rendering; `None` when rendering beside a run, where
-    /// each is read once its feed is `done`.
-    healths: Option<HashMap<String, FeedHealth>>,
-    done: Option<Arc<FeedsDone>>,
+    health: Health,
     slot: Mutex<Slot>,
     store: Arc<Mutex<Store>>,
     base: Url,
@@ -607,7 +604,33 @@ impl std::fmt::Debug for Views {
     }
 }
 
+/// Where the views find each feed's health.
+enum Health {
+    /// Every feed's, read before rendering.
+    Read(Healths),
+    /// Beside a run: each read from the store once its feed is done.
+    WhenDone(Arc<FeedsDone>),
+}
+
 impl Views {
+    fn new(
+        feeds: Vec<ShownFeed>,
+        health: Health,
+        store: &Arc<Mutex<Store>>,
+        parts: &SiteParts,
+        now: DateTime<Utc>,
+    ) -> Views {
+        Views {
+            feeds,
+            health,
+            slot: Mutex::new(Slot::default()),
+            store: store.clone(),
+            base: parts.base.clone(),
+            now,
+            failure: Mutex::new(None),
+        }
+    }
+
     /// A value read from the store, or undefined with the error kept.
     fn read<T: Into<Value>>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Value {
         match read(&lock(&self.store)) {
@@ -699,7 +722,7 @@ impl FeedView {
 
     /// Beside a run, wait until the feed is done: what follows is read from the store.
     fn wait_until_done(&self) {
-        if let Some(done) = &self.views.done {
+        if let Health::WhenDone(done) = &self.views.health {
             done.wait_for(self.index);
         }
     }
@@ -726,9 +749,9 @@ impl FeedView {
             return health;
         }
         let id = &self.feed().id;
-        let health = match &self.views.healths {
-            Some(healths) => healths.get(id).cloned().unwrap_or_default(),
-            None => {
+        let health = match &self.views.health {
+            Health::Read(healths) => healths.get(id).cloned().unwrap_or_default(),
+            Health::WhenDone(_) => {
                 self.wait_until_done();
                 let read = lock(&self.views.store).health(id);
                 read.unwrap_or_else(|e| {
