@@ -53,13 +53,16 @@ impl Pattern {
 fn re(pattern: &str, needs_any: &'static [&'static str]) -> Pattern {
     Pattern {
         regex: Regex::new(pattern).expect("enrichment pattern compiles"),
-        needs: Needs::AnyOf(
-            needs_any
-                .iter()
-                .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()))
-                .collect(),
-        ),
+        needs: Needs::AnyOf(finders(needs_any)),
     }
+}
+
+/// Searchers for each of `needles`, built once.
+fn finders(needles: &[&'static str]) -> Vec<memchr::memmem::Finder<'static>> {
+    needles
+        .iter()
+        .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()))
+        .collect()
 }
 
 fn re_tested(pattern: &str, test: fn(&[u8]) -> bool) -> Pattern {
@@ -277,12 +280,8 @@ static WIRE_DOT: LazyLock<Pattern> =
 fn names_a_wire(text: &[u8]) -> bool {
     static NAMES: LazyLock<regex::bytes::Regex> =
         LazyLock::new(|| regex::bytes::Regex::new(WIRES).expect("wire names compile"));
-    static MARKS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
-        ["•", "·", "|", "-", "–"]
-            .iter()
-            .map(|mark| memchr::memmem::Finder::new(mark.as_bytes()))
-            .collect()
-    });
+    static MARKS: LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        LazyLock::new(|| finders(&["•", "·", "|", "-", "–"]));
     NAMES.is_match(text) && MARKS.iter().any(|mark| mark.find(text).is_some())
 }
 static BY: LazyLock<Pattern> = LazyLock::new(|| {
