@@ -256,9 +256,7 @@ pub fn atom(meta: &FeedMeta, entries: &[Entry]) -> Vec<u8> {
         entries,
         ..Default::default()
     };
-    let mut out = feed
-        .write_to(out)
-        .expect("writing to memory cannot fail");
+    let mut out = feed.write_to(out).expect("writing to memory cannot fail");
     out.push(b'\n');
     with_stylesheet(out)
 }
@@ -466,7 +464,10 @@ mod tests {
         // tickers, bylines, pictures and a link-less item.
         let entries: Vec<Entry> = (0..40)
             .map(|i| {
-                let mut e = entry(&format!("台積電{i}月營收創新高，法人：AI需求續強 & <外資>"), i % 60);
+                let mut e = entry(
+                    &format!("台積電{i}月營收創新高，法人：AI需求續強 & <外資>"),
+                    i % 60,
+                );
                 if i % 3 == 0 {
                     e.summary = Some("P/E < 10 & \"quoted\" <b>".repeat(20));
                     e.categories = vec!["TWSE:2330".into(), "NASDAQ:NVDA".into()];
@@ -486,10 +487,18 @@ mod tests {
             ("atom", atom(&meta(), &entries)),
             ("json", json_feed(&meta(), &entries)),
         ] {
-            assert!(doc.len() <= room, "{name}: {} bytes in a buffer of {room}", doc.len());
+            assert!(
+                doc.len() <= room,
+                "{name}: {} bytes in a buffer of {room}",
+                doc.len()
+            );
             // Not grown, and not so large that the estimate wastes memory.
             assert_eq!(doc.capacity(), room, "{name} grew");
-            assert!(doc.len() * 3 > room, "{name}: {} of {room} bytes used", doc.len());
+            assert!(
+                doc.len() * 3 > room,
+                "{name}: {} of {room} bytes used",
+                doc.len()
+            );
         }
         assert!(STYLESHEET_PI.contains(&format!("href=\"{STYLESHEET}\"")));
     }
