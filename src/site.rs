@@ -828,7 +828,12 @@ impl Object for FeedView {
             // Merged and ticker feeds keep no items of their own; their last build counted them.
             "item_count" => self.kept("item_count", || {
                 let last_count = self.health().last_count.unwrap_or(0) as usize;
-                views.read(|store| Ok(store.count(&feed.id)?.max(last_count).min(feed.max_items)))
+                views.read(|store| {
+                    Ok(store
+                        .count(&feed.id, feed.max_items)?
+                        .max(last_count)
+                        .min(feed.max_items))
+                })
             }),
             "latest" => self.kept("latest", || {
                 self.wait_until_done();
