@@ -12,6 +12,10 @@
 //!
 //! Each kind of rerun is the median of `--reruns N` runs (5 by default).
 //!
+//! `--history DAYS` also configures two ticker feeds and, after those reruns, stores DAYS days of
+//! older items for every feed (100 a day, one in five about a ticker), builds once with them and
+//! runs the reruns again: what a run costs after months of cron runs, against the first day.
+//!
 //! `--peers` runs, after dateline's cold build and rerun, two peer tools over the same pages from
 //! the same server: rsspls (`--rsspls PATH` or `DATELINE_BENCH_RSSPLS`, default
 //! `bench/.tools/bin/rsspls`) and `bench/peers/pipeline.py` as 2 processes of 8 requests in flight
@@ -118,12 +122,39 @@ fn build(config: &Path, now: &str, run: &str) -> Measured {
     measured
 }
 
+/// The three kinds of rerun, each the median of `n`: every page answering 304; no validators
+/// and the same pages in full; no validators and each page stamped. `tag` prefixes the run names.
+fn reruns(server: &Server, config_path: &Path, n: usize, tag: &str) -> [Measured; 3] {
+    let runs = |kind: &str| -> Measured {
+        let runs: Vec<Measured> = (1..=n)
+            .map(|i| build(config_path, RERUN, &format!("{tag}{kind}-{i}")))
+            .collect();
+        median(&runs)
+    };
+    let no_change = runs("rerun");
+    // Most portals send no validators: the same page again, in full.
+    server.set_validators(false);
+    let same = runs("same");
+    // Dynamic pages: each response differs (a served-at footer), the items do not.
+    server.set_stamped(true);
+    let stamped = runs("stamped");
+    server.set_stamped(false);
+    server.set_validators(true);
+    [no_change, same, stamped]
+}
+
 const COLD: &str = "2025-08-28T16:00:00+08:00";
 const RERUN: &str = "2025-08-28T16:10:00+08:00";
 
 /// The dateline config for every feed, writing into `out_dir` with its state in `state_dir`
 /// (both relative to the config file).
-fn dateline_config(server: &Server, feeds: usize, out_dir: &str, state_dir: &str) -> String {
+fn dateline_config(
+    server: &Server,
+    feeds: usize,
+    out_dir: &str,
+    state_dir: &str,
+    tickers: bool,
+) -> String {
     let mut config = format!(
         "[site]\ntitle = \"bench\"\nbase_url = \"https://feeds.example.com/\"\nout_dir = \"{out_dir}\"\nstate = \"{state_dir}/state.sqlite\"\n\n[defaults]\nconcurrency = 16\nper_host = 16\n\n",
     );
@@ -137,7 +168,50 @@ fn dateline_config(server: &Server, feeds: usize, out_dir: &str, state_dir: &str
             peers::DATE,
         ));
     }
+    if tickers {
+        for symbol in HISTORY_TICKERS {
+            config.push_str(&format!("[[tickers]]\nsymbol = \"{symbol}\"\n\n"));
+        }
+    }
     config
+}
+
+/// The tickers of `--history` runs: each a feed of every feed's items about it.
+const HISTORY_TICKERS: [&str; 2] = ["TWSE:2330", "NASDAQ:NVDA"];
+
+/// Stores `days` days of items older than the cold build's for every feed, through the store's
+/// own merge (as if earlier runs had read them): 100 a day, one in five about a ticker. Returns
+/// how many.
+fn store_history(state: &Path, feeds: usize, days: usize) -> usize {
+    use dateline::store::{SeenItem, Store};
+    let cold = chrono::DateTime::parse_from_rfc3339(COLD)
+        .unwrap()
+        .timestamp();
+    let (mut store, _) = Store::open(state).unwrap();
+    let per_feed = days * 100;
+    for feed in 0..feeds {
+        let items: Vec<SeenItem> = (0..per_feed)
+            .map(|k| {
+                let link = format!("https://archive.example.com/{feed}/{k}");
+                SeenItem {
+                    id: link.clone(),
+                    title: format!("往日新聞 {feed}-{k}"),
+                    link: Some(link),
+                    published: Some(cold - 86_400 * days as i64 + 864 * k as i64 - 86_400),
+                    author: None,
+                    source_name: None,
+                    categories: if k % 5 == 0 {
+                        vec![HISTORY_TICKERS[k / 5 % 2].to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
+            .collect();
+        store.merge(&format!("f{feed}"), &items, cold).unwrap();
+        store.commit().unwrap();
+    }
+    feeds * per_feed
 }
 
 fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -149,7 +223,7 @@ fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// A cold build into fresh `public-{name}` and `state-{name}` folders: its measure and output.
 fn fresh_cold(server: &Server, feeds: usize, dir: &Path, name: &str) -> (Measured, PathBuf) {
     let out = format!("public-{name}");
-    let config = dateline_config(server, feeds, &out, &format!("state-{name}"));
+    let config = dateline_config(server, feeds, &out, &format!("state-{name}"), false);
     let config_path = write_config(dir, &format!("config-{name}.toml"), &config);
     let measured = build(&config_path, COLD, &format!("cold-{name}"));
     (measured, dir.join(out))
@@ -164,6 +238,8 @@ struct Args {
     /// No-change reruns after the cold build (median): one takes tens of milliseconds, where a
     /// scheduler hiccup shows.
     reruns: usize,
+    /// Days of older items stored before the reruns are run again (`--history`).
+    history: usize,
     rsspls: PathBuf,
     python: PathBuf,
 }
@@ -194,6 +270,7 @@ fn parse_args() -> Args {
             .and_then(|n| n.parse().ok())
             .unwrap_or(5usize)
             .max(1),
+        history: value("--history").and_then(|n| n.parse().ok()).unwrap_or(0),
         rsspls: tool(
             "--rsspls",
             "DATELINE_BENCH_RSSPLS",
@@ -234,34 +311,38 @@ fn main() {
         let config_path = write_config(
             dir.path(),
             "config.toml",
-            &dateline_config(&server, feeds, "public", "state"),
+            &dateline_config(&server, feeds, "public", "state", args.history > 0),
         );
         let cold = build(&config_path, COLD, "cold");
         // A fast build of the wrong items would be no result: sample feeds hold all 40.
         peers::check_items(&dir.path().join("public"), feeds, "xml", "<item>", 40);
         peers::check_items(&dir.path().join("public"), feeds, "atom", "<entry>", 40);
-        let reruns: Vec<Measured> = (1..=args.reruns)
-            .map(|i| build(&config_path, RERUN, &format!("rerun-{i}")))
-            .collect();
-        // Most portals send no validators: the same page again, in full.
-        server.set_validators(false);
-        let same: Vec<Measured> = (1..=args.reruns)
-            .map(|i| build(&config_path, RERUN, &format!("same-{i}")))
-            .collect();
-        // Dynamic pages: each response differs (a served-at footer), the items do not.
-        server.set_stamped(true);
-        let stamped: Vec<Measured> = (1..=args.reruns)
-            .map(|i| build(&config_path, RERUN, &format!("stamped-{i}")))
-            .collect();
-        server.set_stamped(false);
-        server.set_validators(true);
+        let [no_change, same, stamped] = reruns(&server, &config_path, args.reruns, "");
         let columns = [
             ("cold", cold, true),
-            ("no-change", median(&reruns), false),
-            ("same page", median(&same), true),
-            ("same items", median(&stamped), true),
+            ("no-change", no_change, false),
+            ("same page", same, true),
+            ("same items", stamped, true),
         ];
         print_runs(feeds, mb, &columns, args.reruns);
+        if args.history > 0 {
+            let items = store_history(&dir.path().join("state/state.sqlite"), feeds, args.history);
+            // The ticker feeds now show older items: written once, then as they were.
+            build(&config_path, RERUN, "history");
+            let [no_change, same, stamped] = reruns(&server, &config_path, args.reruns, "h-");
+            println!(
+                "\nthe same reruns after {} days of history ({items} more items stored, {} ticker feeds)",
+                args.history,
+                HISTORY_TICKERS.len()
+            );
+            let columns = [
+                ("cold", cold, true),
+                ("no-change", no_change, false),
+                ("same page", same, true),
+                ("same items", stamped, true),
+            ];
+            print_runs(feeds, mb, &columns, args.reruns);
+        }
         if args.peers {
             println!();
             let first = (cold, dir.path().join("public"));
