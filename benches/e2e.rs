@@ -329,6 +329,13 @@ fn main() {
             let items = store_history(&dir.path().join("state/state.sqlite"), feeds, args.history);
             // The ticker feeds now show older items: written once, then as they were.
             build(&config_path, RERUN, "history");
+            // One stored item in ten is about each ticker; a ticker feed shows its newest 100.
+            let ticker_items =
+                std::fs::read_to_string(dir.path().join("public/ticker-twse-2330.xml"))
+                    .unwrap()
+                    .matches("<item>")
+                    .count();
+            assert_eq!(ticker_items, (items / 10).min(100), "ticker feed items");
             let [no_change, same, stamped] = reruns(&server, &config_path, args.reruns, "h-");
             println!(
                 "\nthe same reruns after {} days of history ({items} more items stored, {} ticker feeds)",

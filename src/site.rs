@@ -843,12 +843,9 @@ impl Object for FeedView {
                 self.wait_until_done();
                 let first_day = chart_first_day(views.now, tz);
                 views.read(|store| {
-                    let since = crate::dates::local_to_instant(
-                        first_day.and_time(chrono::NaiveTime::MIN),
-                        tz,
-                    );
-                    let dates = store.dates_since(&feed.id, since.timestamp())?;
-                    Ok(Value::from_object(chart(&dates, first_day, tz)))
+                    let counts =
+                        store.counts_between(&feed.id, &chart_day_bounds(first_day, tz))?;
+                    Ok(Value::from_object(chart(&counts, first_day)))
                 })
             }),
             _ => return None,
@@ -949,17 +946,21 @@ fn health_view(health: &FeedHealth, tz: Tz) -> HealthView {
     }
 }
 
-/// Bars of items per local day, oldest left, scaled to the busiest day.
-fn chart(dates: &[i64], first_day: NaiveDate, tz: Tz) -> Chart {
-    let mut counts = vec![0usize; CHART_DAYS as usize];
-    for &at in dates {
-        if let Some(day) = tz.timestamp_opt(at, 0).single().map(|d| d.date_naive()) {
-            let index = (day - first_day).num_days();
-            if (0..CHART_DAYS).contains(&index) {
-                counts[index as usize] += 1;
-            }
-        }
-    }
+/// Where the chart's local days begin and the last one ends, as instants: a day is counted
+/// from its first instant (after a skipped midnight, the end of the gap; of a repeated one, the
+/// first) to the next day's.
+fn chart_day_bounds(first_day: NaiveDate, tz: Tz) -> Vec<i64> {
+    (0..=CHART_DAYS)
+        .map(|i| {
+            let midnight = (first_day + Duration::days(i)).and_time(chrono::NaiveTime::MIN);
+            crate::dates::local_to_instant(midnight, tz).timestamp()
+        })
+        .collect()
+}
+
+/// Bars of items per local day (`counts`, from `first_day`), oldest left, scaled to the
+/// busiest day.
+fn chart(counts: &[usize], first_day: NaiveDate) -> Chart {
     let max = counts.iter().copied().max().unwrap_or(0);
     let slot = CHART_WIDTH / CHART_DAYS as f64;
     let bars = counts
@@ -1002,6 +1003,35 @@ fn round(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// A store holding one feed's items dated at these instants.
+    fn store_dated(dates: &[i64]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        let items: Vec<crate::store::SeenItem> = dates
+            .iter()
+            .enumerate()
+            .map(|(i, &at)| crate::store::SeenItem {
+                id: format!("i{i}"),
+                title: format!("t{i}"),
+                link: None,
+                published: Some(at),
+                author: None,
+                source_name: None,
+                categories: Vec::new(),
+            })
+            .collect();
+        store.merge("f", &items, 0).unwrap();
+        (dir, store)
+    }
+
+    fn chart_of(dates: &[i64], first: NaiveDate, tz: Tz) -> Chart {
+        let (_dir, store) = store_dated(dates);
+        let counts = store
+            .counts_between("f", &chart_day_bounds(first, tz))
+            .unwrap();
+        chart(&counts, first)
+    }
+
     #[test]
     fn chart_counts_items_per_local_day() {
         let tz = chrono_tz::Asia::Taipei;
@@ -1012,7 +1042,7 @@ mod tests {
                 .timestamp()
         };
         // 00:30 Taipei on the 2nd is still the 1st in UTC; it counts for the 2nd.
-        let chart = chart(
+        let chart = chart_of(
             &[at(1, 9), at(1, 23), at(2, 0), at(30, 12), at(31, 12)],
             first,
             tz,
@@ -1030,15 +1060,53 @@ mod tests {
     }
 
     #[test]
-    fn templates_read_the_chart_as_maps() {
-        let tz = chrono_tz::Asia::Taipei;
-        let first = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap();
-        let noon = |d: u32| {
-            tz.with_ymd_and_hms(2025, 8, d, 12, 0, 0)
+    fn chart_days_are_local_days_across_clock_changes() {
+        // New York changes clocks at 02:00; Santiago at midnight, so one of its days starts at
+        // 01:00 and another has two midnights.
+        for (tz, first) in [
+            (chrono_tz::America::New_York, (2025, 10, 20)),
+            (chrono_tz::America::New_York, (2025, 2, 25)),
+            (chrono_tz::America::Santiago, (2025, 3, 20)),
+            (chrono_tz::America::Santiago, (2025, 8, 25)),
+            (chrono_tz::Asia::Taipei, (2025, 8, 1)),
+        ] {
+            let first = NaiveDate::from_ymd_opt(first.0, first.1, first.2).unwrap();
+            let start = tz
+                .from_local_datetime(&first.and_time(chrono::NaiveTime::MIN))
+                .earliest()
                 .unwrap()
-                .timestamp()
-        };
-        let chart = Value::from_object(chart(&[noon(1), noon(1), noon(3)], first, tz));
+                .timestamp();
+            // Every 20 minutes from a day before the chart to a day after it.
+            let dates: Vec<i64> = (-72..(CHART_DAYS + 1) * 72)
+                .map(|k| start + k * 1200)
+                .collect();
+            let shown: Vec<u32> = chart_of(&dates, first, tz)
+                .bars
+                .iter()
+                .map(|b| b.count)
+                .collect();
+            let mut expected = vec![0u32; CHART_DAYS as usize];
+            for &at in &dates {
+                let day = tz.timestamp_opt(at, 0).unwrap().date_naive();
+                let index = (day - first).num_days();
+                if (0..CHART_DAYS).contains(&index) {
+                    expected[index as usize] += 1;
+                }
+            }
+            assert_eq!(shown, expected, "{tz} from {first}");
+            assert!(
+                expected.iter().any(|&n| n != 72) || tz == chrono_tz::Asia::Taipei,
+                "{tz} from {first}: no day of another length in the window"
+            );
+        }
+    }
+
+    #[test]
+    fn templates_read_the_chart_as_maps() {
+        let first = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap();
+        let mut counts = vec![0; CHART_DAYS as usize];
+        (counts[0], counts[2]) = (2, 1);
+        let chart = Value::from_object(chart(&counts, first));
         let env = Environment::new();
         let shown = env
             .render_str(

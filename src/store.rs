@@ -791,19 +791,26 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The dates (as readers see them) of the feed's items at or after `since`.
-    pub fn dates_since(&self, feed_id: &str, since: i64) -> Result<Vec<i64>, StoreError> {
-        let mut query = self
-            .conn
-            .prepare_cached(
-                "SELECT COALESCE(published, first_seen) AS at FROM items
-                 WHERE feed_id = ?1 AND COALESCE(published, first_seen) >= ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = query
-            .query_map(params![feed_id, since], |row| row.get(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    /// How many of the feed's items are dated (as readers see them) in each span between two
+    /// consecutive `bounds` (Unix seconds, ascending; a span includes its start). Counted in the
+    /// index, span by span: reading out every date of a 30-day window was most of a site
+    /// render once feeds had a month of history (3,000 items a feed at 100 a day).
+    pub fn counts_between(&self, feed_id: &str, bounds: &[i64]) -> Result<Vec<usize>, StoreError> {
+        let mut query = self.cached(
+            "SELECT COUNT(*) FROM items WHERE feed_id = ?1
+             AND COALESCE(published, first_seen) >= ?2 AND COALESCE(published, first_seen) < ?3",
+        )?;
+        bounds
+            .windows(2)
+            .map(|span| {
+                query
+                    .query_row(params![feed_id, span[0], span[1]], |row| {
+                        row.get::<_, i64>(0)
+                    })
+                    .map(|n| n as usize)
+                    .map_err(|e| self.err(e))
+            })
+            .collect()
     }
 
     pub fn health(&self, feed_id: &str) -> Result<FeedHealth, StoreError> {
