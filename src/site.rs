@@ -1076,28 +1076,33 @@ mod tests {
                 .earliest()
                 .unwrap()
                 .timestamp();
-            // Every 20 minutes from a day before the chart to a day after it.
-            let dates: Vec<i64> = (-72..(CHART_DAYS + 1) * 72)
-                .map(|k| start + k * 1200)
-                .collect();
-            let shown: Vec<u32> = chart_of(&dates, first, tz)
-                .bars
-                .iter()
-                .map(|b| b.count)
-                .collect();
-            let mut expected = vec![0u32; CHART_DAYS as usize];
-            for &at in &dates {
-                let day = tz.timestamp_opt(at, 0).unwrap().date_naive();
-                let index = (day - first).num_days();
-                if (0..CHART_DAYS).contains(&index) {
-                    expected[index as usize] += 1;
+            // Every 20 minutes (counted day by day in the store) and every 7 hours (read and
+            // placed), from a day before the chart to a day after it.
+            for step in [1200, 7 * 3600] {
+                let dates: Vec<i64> = (-86_400 / step..(CHART_DAYS + 1) * 86_400 / step)
+                    .map(|k| start + k * step)
+                    .collect();
+                let shown: Vec<u32> = chart_of(&dates, first, tz)
+                    .bars
+                    .iter()
+                    .map(|b| b.count)
+                    .collect();
+                let mut expected = vec![0u32; CHART_DAYS as usize];
+                for &at in &dates {
+                    let day = tz.timestamp_opt(at, 0).unwrap().date_naive();
+                    let index = (day - first).num_days();
+                    if (0..CHART_DAYS).contains(&index) {
+                        expected[index as usize] += 1;
+                    }
+                }
+                assert_eq!(shown, expected, "{tz} from {first}, every {step} s");
+                if step == 1200 {
+                    assert!(
+                        expected.iter().any(|&n| n != 72) || tz == chrono_tz::Asia::Taipei,
+                        "{tz} from {first}: no day of another length in the window"
+                    );
                 }
             }
-            assert_eq!(shown, expected, "{tz} from {first}");
-            assert!(
-                expected.iter().any(|&n| n != 72) || tz == chrono_tz::Asia::Taipei,
-                "{tz} from {first}: no day of another length in the window"
-            );
         }
     }
 
