@@ -287,7 +287,7 @@ impl Drop for Store {
     }
 }
 
-/// A feed's newest items (see `Store::recent`).
+/// Items about one category, newest first (see `Store::with_category`).
 const WITH_CATEGORY: &str =
     "SELECT i.feed_id, i.item_id, i.title, i.link, i.published, i.first_seen, i.author,
             i.source_name, i.categories
@@ -295,6 +295,7 @@ const WITH_CATEGORY: &str =
      WHERE c.category = ?1
      ORDER BY c.at DESC, i.link, i.item_id LIMIT ?2";
 
+/// A feed's newest items (see `Store::recent`).
 const RECENT: &str =
     "SELECT item_id, title, link, published, first_seen, author, source_name, categories
      FROM items WHERE feed_id = ?1
