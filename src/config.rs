@@ -448,9 +448,9 @@ impl<'t> Checker<'t> {
         if let DeValue::Table(table) = value.get_mut() {
             let mut unknown = Vec::new();
             for (key, inner) in table.iter_mut() {
-                let name = key.get_ref().to_string();
-                if !known.contains(&name.as_str()) {
-                    unknown.push((name, key.span()));
+                let name: &str = key.get_ref();
+                if !known.contains(&name) {
+                    unknown.push((name.to_string(), key.span()));
                     continue;
                 }
                 if let Some((_, inner_known)) = nested.iter().find(|(n, _)| *n == name) {
@@ -483,18 +483,28 @@ impl<'t> Checker<'t> {
     }
 
     /// Deserialize one section on its own, so that an error in one feed does not hide the others.
+    /// The section is taken out of the document, not copied: a copy of every feed's table was a
+    /// tenth of reading a config of 500 feeds. Its keys are needed again only to name the key of
+    /// an error, and are then read from the text anew.
     fn section<T: DeserializeOwned>(
         &mut self,
-        value: &Spanned<DeValue<'_>>,
-        key: &str,
+        value: &mut Spanned<DeValue<'_>>,
+        at: SectionAt,
     ) -> Option<T> {
-        match T::deserialize(ValueDeserializer::from(value.clone())) {
+        let whole = value.span();
+        let taken = std::mem::replace(value, Spanned::new(whole.clone(), DeValue::Boolean(false)));
+        match T::deserialize(ValueDeserializer::from(taken)) {
             Ok(v) => Some(v),
             Err(e) => {
-                let span = e.span().unwrap_or_else(|| value.span());
-                let path = match value.get_ref() {
-                    DeValue::Table(table) => key_path_at(table, span.start, key),
-                    _ => key.to_string(),
+                let span = e.span().unwrap_or_else(|| whole.clone());
+                let key = at.key();
+                let path = match DeTable::parse(self.text)
+                    .ok()
+                    .as_ref()
+                    .and_then(|root| at.find(root.get_ref()))
+                {
+                    Some(DeValue::Table(table)) => key_path_at(table, span.start, &key),
+                    _ => key,
                 };
                 self.problem(span, path, e.message().trim().to_string());
                 None
@@ -520,11 +530,15 @@ impl<'t> Checker<'t> {
             match key.get_ref().as_ref() {
                 "site" => {
                     self.known_keys(value, "site", SITE_KEYS, &[]);
-                    raw_site = self.section(value, "site").unwrap_or_default()
+                    raw_site = self
+                        .section(value, SectionAt::Table("site"))
+                        .unwrap_or_default()
                 }
                 "defaults" => {
                     self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
-                    raw_defaults = self.section(value, "defaults").unwrap_or_default()
+                    raw_defaults = self
+                        .section(value, SectionAt::Table("defaults"))
+                        .unwrap_or_default()
                 }
                 "tickers" => {
                     let span = value.span();
@@ -535,7 +549,9 @@ impl<'t> Checker<'t> {
                     for (i, entry) in array.iter_mut().enumerate() {
                         let key = format!("tickers[{i}]");
                         self.known_keys(entry, &key, TICKER_KEYS, &[]);
-                        if let Some(raw) = self.section::<RawTicker>(entry, &key) {
+                        if let Some(raw) =
+                            self.section::<RawTicker>(entry, SectionAt::Entry("tickers", i))
+                        {
                             raw_tickers.push((i, raw));
                         }
                     }
@@ -556,7 +572,9 @@ impl<'t> Checker<'t> {
                             FEED_KEYS,
                             &[("select", SELECT_KEYS), ("json", JSON_KEYS)],
                         );
-                        if let Some(raw) = self.section::<RawFeed>(feed, &key) {
+                        if let Some(raw) =
+                            self.section::<RawFeed>(feed, SectionAt::Entry("feeds", i))
+                        {
                             raw_feeds.push((i, feed.span(), raw));
                         }
                     }
@@ -1278,13 +1296,43 @@ fn is_language_tag(tag: &str) -> bool {
 }
 
 /// The dotted key path (`feeds[2].select.item`) of the deepest key whose text contains `offset`.
+/// Where a section is in the document: a table, or an entry of an array of tables.
+#[derive(Clone, Copy)]
+enum SectionAt {
+    Table(&'static str),
+    Entry(&'static str, usize),
+}
+
+impl SectionAt {
+    /// How messages name it: `site`, `feeds[3]`.
+    fn key(self) -> String {
+        match self {
+            SectionAt::Table(name) => name.to_string(),
+            SectionAt::Entry(name, index) => format!("{name}[{index}]"),
+        }
+    }
+
+    fn find<'d>(self, root: &'d DeTable<'d>) -> Option<&'d DeValue<'d>> {
+        let (name, index) = match self {
+            SectionAt::Table(name) => (name, None),
+            SectionAt::Entry(name, index) => (name, Some(index)),
+        };
+        let value = root
+            .iter()
+            .find(|(key, _)| key.get_ref().as_ref() == name)
+            .map(|(_, value)| value.get_ref())?;
+        match (value, index) {
+            (DeValue::Array(array), Some(index)) => array.get(index).map(|entry| entry.get_ref()),
+            (value, None) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// The dotted path of the key at `offset` in `table`, below `prefix`.
 fn key_path_at(table: &DeTable<'_>, offset: usize, prefix: &str) -> String {
     for (key, value) in table.iter() {
-        let key_span = key.span();
-        let value_span = value.span();
-        let start = key_span.start.min(value_span.start);
-        let end = key_span.end.max(value_span.end);
-        if !(start..=end).contains(&offset) {
+        if !holds(key.span(), value, offset) {
             continue;
         }
         let path = format!("{prefix}.{}", key.get_ref());
@@ -1294,6 +1342,15 @@ fn key_path_at(table: &DeTable<'_>, offset: usize, prefix: &str) -> String {
         };
     }
     prefix.to_string()
+}
+
+/// Whether `offset` is in the key or value of an entry. A table under its own header
+/// (`[feeds.select]`) spans only that header, so its entries are asked too.
+fn holds(key: Range<usize>, value: &Spanned<DeValue<'_>>, offset: usize) -> bool {
+    let span = value.span();
+    (key.start.min(span.start)..=key.end.max(span.end)).contains(&offset)
+        || matches!(value.get_ref(), DeValue::Table(inner)
+            if inner.iter().any(|(k, v)| holds(k.span(), v, offset)))
 }
 
 #[cfg(test)]
@@ -1473,6 +1530,55 @@ url = "not a url"
         assert!(
             text.starts_with("conf/config.toml:6: feeds[0].max_items: invalid type"),
             "{text}"
+        );
+    }
+
+    /// A section is deserialized from the document itself, not a copy: the key of a type error
+    /// is then found in the text read again, in whichever section and table it is.
+    #[test]
+    fn type_errors_are_named_in_every_kind_of_section() {
+        let text = r#"[site]
+base_url = "https://x.example/"
+title = 7
+
+[[feeds]]
+id = "a"
+url = "https://e.example/a"
+
+[[feeds]]
+id = "b"
+url = "https://e.example/b"
+[feeds.select]
+item = "li"
+title = ["a"]
+
+[[feeds]]
+id = "c"
+url = "https://e.example/c"
+max_items = "ten"
+
+[[tickers]]
+symbol = 2330
+"#;
+        let found = problems(text);
+        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                // With [site] unread, its address is missing too.
+                (1, "site.base_url"),
+                (3, "site.title"),
+                (14, "feeds[1].select.title"),
+                (19, "feeds[2].max_items"),
+                (22, "tickers[0].symbol"),
+            ],
+            "{found:#?}"
+        );
+        assert!(
+            found[1..]
+                .iter()
+                .all(|p| p.message.contains("invalid type")),
+            "{found:#?}"
         );
     }
 
