@@ -233,6 +233,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 eprintln!("error: site files: {error}");
                 failed = true;
             }
+            // The process ends here: freeing every feed's settings one by one was 1.2 M
+            // instructions for 500 feeds, about 1.5 % of a run whose pages all answer 304.
+            std::mem::forget(config);
             Ok(if failed { EXIT_FEEDS_FAILED } else { EXIT_OK })
         }
     }

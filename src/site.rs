@@ -508,7 +508,9 @@ fn view_inputs(
             .text(feed.source_url.as_str())
             .text(feed.timezone.name())
             .number(feed.max_items as i64)
-            .text(&chart_first_day(now, feed.timezone).to_string())
+            .number(i64::from(
+                chart_first_day(now, feed.timezone).num_days_from_ce(),
+            ))
             .number(i64::from(ok));
         match health {
             None => key.number(0),
