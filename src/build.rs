@@ -244,6 +244,7 @@ struct Run {
 }
 
 impl Run {
+    /// `page_key(feed)`, as made when the run started for the feeds it selected.
     fn page_key<'r>(&'r self, feed: &FeedConfig) -> std::borrow::Cow<'r, str> {
         match self.page_keys.get(&feed.id) {
             Some(key) => std::borrow::Cow::Borrowed(key),

@@ -547,11 +547,9 @@ impl<'t> Checker<'t> {
                         continue;
                     };
                     for (i, entry) in array.iter_mut().enumerate() {
-                        let key = format!("tickers[{i}]");
-                        self.known_keys(entry, &key, TICKER_KEYS, &[]);
-                        if let Some(raw) =
-                            self.section::<RawTicker>(entry, SectionAt::Entry("tickers", i))
-                        {
+                        let at = SectionAt::Entry("tickers", i);
+                        self.known_keys(entry, &at.key(), TICKER_KEYS, &[]);
+                        if let Some(raw) = self.section::<RawTicker>(entry, at) {
                             raw_tickers.push((i, raw));
                         }
                     }
@@ -565,16 +563,14 @@ impl<'t> Checker<'t> {
                     };
                     raw_feeds.reserve(array.len());
                     for (i, feed) in array.iter_mut().enumerate() {
-                        let key = format!("feeds[{i}]");
+                        let at = SectionAt::Entry("feeds", i);
                         self.known_keys(
                             feed,
-                            &key,
+                            &at.key(),
                             FEED_KEYS,
                             &[("select", SELECT_KEYS), ("json", JSON_KEYS)],
                         );
-                        if let Some(raw) =
-                            self.section::<RawFeed>(feed, SectionAt::Entry("feeds", i))
-                        {
+                        if let Some(raw) = self.section::<RawFeed>(feed, at) {
                             raw_feeds.push((i, feed.span(), raw));
                         }
                     }
@@ -1295,7 +1291,6 @@ fn is_language_tag(tag: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-/// The dotted key path (`feeds[2].select.item`) of the deepest key whose text contains `offset`.
 /// Where a section is in the document: a table, or an entry of an array of tables.
 #[derive(Clone, Copy)]
 enum SectionAt {
@@ -1329,7 +1324,7 @@ impl SectionAt {
     }
 }
 
-/// The dotted path of the key at `offset` in `table`, below `prefix`.
+/// The dotted key path (`feeds[2].select.item`) of the deepest key whose text contains `offset`.
 fn key_path_at(table: &DeTable<'_>, offset: usize, prefix: &str) -> String {
     for (key, value) in table.iter() {
         if !holds(key.span(), value, offset) {
@@ -1390,6 +1385,11 @@ language = "ja"
             Err(ConfigError::Invalid { problems, .. }) => problems,
             Err(e) => panic!("unexpected {e}"),
         }
+    }
+
+    /// Each problem's line and key, in order.
+    fn lines_and_keys(found: &[Problem]) -> Vec<(usize, &str)> {
+        found.iter().map(|p| (p.line, p.key.as_str())).collect()
     }
 
     #[test]
@@ -1457,7 +1457,7 @@ id = "c"
 url = "not a url"
 "#;
         let found = problems(text);
-        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        let summary = lines_and_keys(&found);
         assert_eq!(
             summary,
             vec![
@@ -1501,7 +1501,7 @@ url = "not a url"
     fn defaults_problems_are_reported_once_under_their_own_key() {
         let text = "[site]\nbase_url = \"https://x.example/\"\n[defaults]\nlanguage = \"Chinese!\"\nconcurrency = 100000\n[[feeds]]\nid = \"a\"\nurl = \"https://e.example/a\"\n[[feeds]]\nid = \"b\"\nurl = \"https://e.example/b\"\nper_host = 4\n";
         let found = problems(text);
-        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        let summary = lines_and_keys(&found);
         assert_eq!(
             summary,
             vec![
@@ -1561,7 +1561,7 @@ max_items = "ten"
 symbol = 2330
 "#;
         let found = problems(text);
-        let summary: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+        let summary = lines_and_keys(&found);
         assert_eq!(
             summary,
             vec![
