@@ -1,5 +1,9 @@
 //! One build at a time per state file. The lock is an OS file lock, which the kernel releases
 //! when the process exits however it exits, so a killed run never leaves a stale lock behind.
+//!
+//! The lock file also says who holds it (`pid N`) and, once a run has finished, which output
+//! folder it finished writing (`finished <folder>`): a run that finished left no temporary file
+//! there, so the next run into the same folder need not read the folder for them.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -26,8 +30,13 @@ pub enum LockError {
 /// Held while alive.
 #[derive(Debug)]
 pub struct StateLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+    /// What the lock file said before this run took it.
+    before: Vec<u8>,
 }
+
+const FINISHED: &[u8] = b"finished ";
 
 impl StateLock {
     /// Take the lock next to the state file (`state.sqlite.lock`), or say who holds it.
@@ -52,7 +61,7 @@ impl StateLock {
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
+                let holder = holder.lines().next().unwrap_or_default().trim();
                 return Err(LockError::Held {
                     path: path.clone(),
                     holder: (!holder.is_empty()).then(|| holder.to_string()),
@@ -60,11 +69,34 @@ impl StateLock {
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
-        // Who holds it, for the message another run shows.
+        let mut before = Vec::new();
+        file.read_to_end(&mut before).map_err(io)?;
+        // Who holds it, for the message another run shows; no longer finished.
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;
         write!(file, "pid {}", std::process::id()).map_err(io)?;
-        Ok(StateLock { _file: file })
+        Ok(StateLock { file, path, before })
+    }
+
+    /// Whether the run before this one finished writing `out_dir` ([`StateLock::finished`]).
+    /// Not after a run that was killed, that failed before its end, or that wrote elsewhere,
+    /// nor after a dateline that did not record it.
+    pub fn finished_before(&self, out_dir: &Path) -> bool {
+        self.before
+            .split(|&b| b == b'\n')
+            .filter_map(|line| line.strip_prefix(FINISHED))
+            .any(|folder| folder == out_dir.as_os_str().as_encoded_bytes())
+    }
+
+    /// Record that this run has finished writing `out_dir`: nothing it staged is left there.
+    pub fn finished(&mut self, out_dir: &Path) -> Result<(), LockError> {
+        let mut line = b"\n".to_vec();
+        line.extend_from_slice(FINISHED);
+        line.extend_from_slice(out_dir.as_os_str().as_encoded_bytes());
+        self.file.write_all(&line).map_err(|source| LockError::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -90,5 +122,46 @@ mod tests {
         );
         drop(first);
         StateLock::acquire(&state).unwrap();
+    }
+
+    #[test]
+    fn only_a_run_that_finished_its_folder_vouches_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.sqlite");
+        let (public, other) = (dir.path().join("public"), dir.path().join("other"));
+        // A new lock file, or one of a dateline that did not record it.
+        assert!(!StateLock::acquire(&state).unwrap().finished_before(&public));
+        std::fs::write(dir.path().join("state.sqlite.lock"), "pid 4242").unwrap();
+        assert!(!StateLock::acquire(&state).unwrap().finished_before(&public));
+
+        let mut run = StateLock::acquire(&state).unwrap();
+        run.finished(&public).unwrap();
+        drop(run);
+        let next = StateLock::acquire(&state).unwrap();
+        assert!(next.finished_before(&public));
+        assert!(!next.finished_before(&other));
+        assert!(
+            !next.finished_before(&dir.path().join("pub")),
+            "a prefix is not the folder"
+        );
+        // `next` took the lock and ended without finishing, as a killed run does.
+        drop(next);
+        assert!(!StateLock::acquire(&state).unwrap().finished_before(&public));
+    }
+
+    #[test]
+    fn the_holder_is_named_while_it_records_its_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.sqlite");
+        let mut first = StateLock::acquire(&state).unwrap();
+        first.finished(&dir.path().join("public")).unwrap();
+        let err = StateLock::acquire(&state).unwrap_err().to_string();
+        assert!(
+            err.ends_with(&format!(
+                "held by pid {}); this run stops without touching anything",
+                std::process::id()
+            )),
+            "{err}"
+        );
     }
 }

@@ -572,6 +572,48 @@ fn assert_whole_new_file(path: &Path) {
 }
 
 #[test]
+fn the_folder_is_read_for_leftovers_unless_the_last_run_finished_it() {
+    let site = Site::new("");
+    site.server
+        .route("/list", Route::page("text/html", ten_items()));
+    let build = |args: &[&str]| {
+        let output = dateline()
+            .arg("--config")
+            .arg(&site.config)
+            .args(["build", "--now", NOW])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    // What a killed run leaves: a hidden temporary file beside a published one.
+    let leftover = site.out(".news.xml.k1Ll3d.tmp");
+    let plant = || std::fs::write(&leftover, "<rss").unwrap();
+    let lock_file = site.dir.path().join("state/state.sqlite.lock");
+    build(&[]);
+
+    // Put there behind a run that finished, it is not looked for (nothing else leaves one).
+    plant();
+    build(&[]);
+    assert!(
+        leftover.exists(),
+        "the folder was read after a finished run"
+    );
+
+    // After a run that took the lock and never finished, it is.
+    std::fs::write(&lock_file, "pid 4242").unwrap();
+    build(&[]);
+    assert!(!leftover.exists(), "a killed run's leftover stayed");
+
+    // After a run that finished another folder, it is.
+    plant();
+    let other = site.dir.path().join("other");
+    build(&["--out", other.to_str().unwrap()]);
+    build(&[]);
+    assert!(!leftover.exists(), "the last finished run wrote elsewhere");
+}
+
+#[test]
 fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
