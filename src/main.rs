@@ -297,6 +297,7 @@ fn preview(
                 .iter()
                 .find(|f| f.id == id)
                 .with_context(|| format!("no feed with id {id:?} in {}", config_path.display()))?
+                .as_ref()
                 .clone();
             (feed, config.fetch, false)
         }

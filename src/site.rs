@@ -197,6 +197,7 @@ fn site_parts(config: &Config) -> Result<(SiteParts, Vec<ShownFeed>), SiteError>
     let feeds: Vec<ShownFeed> = config
         .feeds
         .iter()
+        .map(std::sync::Arc::as_ref)
         .filter(|feed| feed.publish)
         .chain(&tickers)
         .map(ShownFeed::of)
