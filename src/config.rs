@@ -640,7 +640,7 @@ impl<'t> Checker<'t> {
         }
         for (i, span, raw) in raw_feeds {
             if let Some(feed) = self.feed(i, span, raw, &defaults, base, &mut ids) {
-                feeds.push(feed);
+                feeds.push(Arc::new(feed));
             }
         }
         let site = site?;
@@ -650,6 +650,8 @@ impl<'t> Checker<'t> {
             if feed.sources.is_empty() {
                 continue;
             }
+            // Not shared yet: changed in place.
+            let feed = Arc::make_mut(feed);
             feed.url = site.base_url.clone();
             // Hidden feeds take the host's name, not the merged feed's title, for source:NAME.
             let template = FeedConfig {
@@ -668,7 +670,7 @@ impl<'t> Checker<'t> {
                         ..template.clone()
                     };
                     *source = Source::Feed(part.id.clone());
-                    hidden.push(part);
+                    hidden.push(Arc::new(part));
                 }
             }
         }
@@ -692,7 +694,7 @@ impl<'t> Checker<'t> {
             path: path.to_path_buf(),
             site,
             fetch,
-            feeds: feeds.into_iter().map(Arc::new).collect(),
+            feeds,
             tickers,
         })
     }
