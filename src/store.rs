@@ -907,15 +907,17 @@ impl Store {
     ) -> Result<HashMap<String, T>, StoreError> {
         let mut query = self.cached(sql)?;
         let mut rows = query.query([]).map_err(|e| self.err(e))?;
-        let mut found = HashMap::new();
+        // Gathered first, so the map is made at its size: grown row by row, it rehashed every
+        // key nine times over for 500 feeds.
+        let mut found = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let id: String = row.get(key).map_err(|e| self.err(e))?;
             if wanted(&id) {
                 let value = decode(row).map_err(|e| self.err(e))?;
-                found.insert(id, value);
+                found.push((id, value));
             }
         }
-        Ok(found)
+        Ok(found.into_iter().collect())
     }
 
     /// A successful build: its content fingerprint, when that content last changed, and how many
