@@ -505,9 +505,10 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         lock(&run.store).commit()?;
         site_error
     };
-    // Every staged file is in place or removed by now. Unrecorded, the next run only reads
-    // the folder for leftovers it need not.
+    // Recorded only if every temporary file of this run is in place or removed. Unrecorded,
+    // the next run only reads the folder for leftovers it need not.
     if let Some(folder) = &folder
+        && run.output.left_clean()
         && let Err(e) = state_lock.finished(folder)
     {
         tracing::debug!("{e}");

@@ -1546,6 +1546,47 @@ url = "not a url"
     /// A section is deserialized from the document itself, not a copy: the key of a type error
     /// is then found in the text read again, in whichever section and table it is.
     #[test]
+    fn unknown_keys_are_named_in_every_kind_of_table() {
+        let text = r#"[site]
+title = "t"
+base_url = "https://feeds.example.com/"
+colour = "red"
+
+[[feeds]]
+id = "a"
+url = "https://example.com/a"
+
+[[feeds]]
+id = "b"
+url = "https://example.com/b"
+[feeds.select]
+item = "li"
+colour = "red"
+
+[[feeds]]
+id = "c"
+url = "https://example.com/c.json"
+[feeds.json]
+items = "/items/data"
+title = "/title"
+bogus = 1
+
+[[tickers]]
+symbol = "TWSE:2330"
+what = "x"
+"#;
+        assert_eq!(
+            lines_and_keys(&problems(text)),
+            vec![
+                (4, "site.colour"),
+                (15, "feeds[1].select.colour"),
+                (23, "feeds[2].json.bogus"),
+                (27, "tickers[0].what"),
+            ]
+        );
+    }
+
+    #[test]
     fn type_errors_are_named_in_every_kind_of_section() {
         let text = r#"[site]
 base_url = "https://x.example/"

@@ -36,7 +36,8 @@ pub struct StateLock {
     before: Vec<u8>,
 }
 
-const FINISHED: &[u8] = b"finished ";
+/// Begins the line after the holder's: `\nfinished <folder>` to the end of the file.
+const FINISHED: &[u8] = b"\nfinished ";
 
 impl StateLock {
     /// Take the lock next to the state file (`state.sqlite.lock`), or say who holds it.
@@ -82,16 +83,18 @@ impl StateLock {
     /// Not after a run that was killed, that failed before its end, or that wrote elsewhere,
     /// nor after a dateline that did not record it.
     pub fn finished_before(&self, out_dir: &Path) -> bool {
+        // The folder is the rest of the file (a path may hold a line break).
         self.before
-            .split(|&b| b == b'\n')
-            .filter_map(|line| line.strip_prefix(FINISHED))
-            .any(|folder| folder == out_dir.as_os_str().as_encoded_bytes())
+            .windows(FINISHED.len())
+            .position(|w| w == FINISHED)
+            .is_some_and(|at| {
+                &self.before[at + FINISHED.len()..] == out_dir.as_os_str().as_encoded_bytes()
+            })
     }
 
     /// Record that this run has finished writing `out_dir`: nothing it staged is left there.
     pub fn finished(&mut self, out_dir: &Path) -> Result<(), LockError> {
-        let mut line = b"\n".to_vec();
-        line.extend_from_slice(FINISHED);
+        let mut line = FINISHED.to_vec();
         line.extend_from_slice(out_dir.as_os_str().as_encoded_bytes());
         self.file.write_all(&line).map_err(|source| LockError::Io {
             path: self.path.clone(),
@@ -147,6 +150,15 @@ mod tests {
         // `next` took the lock and ended without finishing, as a killed run does.
         drop(next);
         assert!(!StateLock::acquire(&state).unwrap().finished_before(&public));
+
+        // A folder's name may hold a line break, and vouches for itself only.
+        let odd = dir.path().join(format!("x\nfinished {}", public.display()));
+        let mut run = StateLock::acquire(&state).unwrap();
+        run.finished(&odd).unwrap();
+        drop(run);
+        let next = StateLock::acquire(&state).unwrap();
+        assert!(next.finished_before(&odd));
+        assert!(!next.finished_before(&public));
     }
 
     #[test]

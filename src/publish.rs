@@ -11,6 +11,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -42,6 +44,43 @@ pub struct OutputDir {
     /// its files checked in the old one and written to the new.)
     #[cfg(unix)]
     folder: std::sync::Arc<rustix::fd::OwnedFd>,
+    temps: Arc<Temps>,
+}
+
+/// This run's temporary files in the folder: how many may still be there, and whether one
+/// could not be removed. Counted, so that "nothing of this run is left behind" is checked
+/// where it is claimed ([`OutputDir::left_clean`]), not assumed.
+#[derive(Debug, Default)]
+struct Temps {
+    live: AtomicUsize,
+    lost: AtomicBool,
+}
+
+/// A temporary file of this run in the folder, counted in [`Temps`] until it is renamed into
+/// place or removed (on drop, as tempfile's own guard would, but with the outcome kept).
+#[derive(Debug)]
+struct Temp {
+    path: Option<tempfile::TempPath>,
+    temps: Arc<Temps>,
+}
+
+impl Temp {
+    fn path(&self) -> &Path {
+        self.path.as_deref().expect("present until dropped or put")
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            match path.close() {
+                Ok(()) => {
+                    self.temps.live.fetch_sub(1, Ordering::AcqRel);
+                }
+                Err(_) => self.temps.lost.store(true, Ordering::Release),
+            }
+        }
+    }
 }
 
 impl OutputDir {
@@ -52,10 +91,14 @@ impl OutputDir {
             source,
         };
         std::fs::create_dir_all(root).map_err(folder_error)?;
-        tempfile::Builder::new()
+        let probe = tempfile::Builder::new()
             .prefix(".dateline-probe")
             .tempfile_in(root)
             .map_err(folder_error)?;
+        let temps = Arc::new(Temps {
+            live: AtomicUsize::new(0),
+            lost: AtomicBool::new(probe.close().is_err()),
+        });
         #[cfg(unix)]
         let folder = {
             use rustix::fs::{Mode, OFlags};
@@ -67,7 +110,14 @@ impl OutputDir {
             root: root.to_path_buf(),
             #[cfg(unix)]
             folder: std::sync::Arc::new(folder),
+            temps,
         })
+    }
+
+    /// Whether every temporary file this run made here is gone (renamed into place or
+    /// removed), and every leftover it looked for was removed.
+    pub fn left_clean(&self) -> bool {
+        self.temps.live.load(Ordering::Acquire) == 0 && !self.temps.lost.load(Ordering::Acquire)
     }
 
     pub fn path(&self) -> &Path {
@@ -112,14 +162,26 @@ impl OutputDir {
             path: self.root.clone(),
             source,
         })?;
-        for entry in entries.flatten() {
+        // One that stays (or a folder that cannot be read through) is looked for again next run.
+        let mut all_gone = true;
+        for entry in entries {
+            let Ok(entry) = entry else {
+                all_gone = false;
+                continue;
+            };
             let name = entry.file_name();
             let name = name.to_string_lossy();
             let ours = (name.starts_with('.') && name.ends_with(".tmp"))
                 || name.starts_with(".dateline-probe");
             if ours && entry.path().is_file() {
-                let _ = std::fs::remove_file(entry.path());
+                match std::fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => all_gone = false,
+                    _ => {}
+                }
             }
+        }
+        if !all_gone {
+            self.temps.lost.store(true, Ordering::Release);
         }
         Ok(())
     }
@@ -143,42 +205,57 @@ impl OutputDir {
             path: target.clone(),
             source,
         };
-        let mut temp = self.temp_file(name).map_err(write_error)?;
-        temp.write_all(bytes).map_err(write_error)?;
-        make_readable(temp.as_file()).map_err(write_error)?;
-        Ok(Some(Staged {
-            temp: temp.into_temp_path(),
-            target,
-        }))
+        let (mut file, temp) = self.temp_file(name).map_err(write_error)?;
+        file.write_all(bytes).map_err(write_error)?;
+        make_readable(&file).map_err(write_error)?;
+        Ok(Some(Staged { temp, target }))
     }
 }
 
 /// A file written beside the one it replaces (see [`OutputDir::stage`]).
 #[derive(Debug)]
 pub struct Staged {
-    temp: tempfile::TempPath,
+    temp: Temp,
     target: PathBuf,
 }
 
 impl Staged {
     /// Rename the file over the published one.
     pub fn put(self) -> Result<(), PublishError> {
-        let Staged { temp, target } = self;
-        temp.persist(&target).map_err(|e| PublishError::Write {
-            path: target,
-            source: e.error,
-        })
+        let Staged { mut temp, target } = self;
+        let path = temp.path.take().expect("put once");
+        match path.persist(&target) {
+            Ok(()) => {
+                temp.temps.live.fetch_sub(1, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(e) => {
+                // Left to `temp` to remove, and count.
+                temp.path = Some(e.path);
+                Err(PublishError::Write {
+                    path: target,
+                    source: e.error,
+                })
+            }
+        }
     }
 }
 
 impl OutputDir {
     /// A hidden temporary file beside `name`, renamed over it once written (`remove_leftovers`
     /// clears the ones a killed run leaves).
-    fn temp_file(&self, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
-        tempfile::Builder::new()
+    fn temp_file(&self, name: &str) -> std::io::Result<(std::fs::File, Temp)> {
+        let (file, path) = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
-            .tempfile_in(&self.root)
+            .tempfile_in(&self.root)?
+            .into_parts();
+        self.temps.live.fetch_add(1, Ordering::AcqRel);
+        let temp = Temp {
+            path: Some(path),
+            temps: self.temps.clone(),
+        };
+        Ok((file, temp))
     }
 
     /// Stage what `write` produces as `name`, as [`OutputDir::stage`] does, without holding it
@@ -195,24 +272,18 @@ impl OutputDir {
             path: target.clone(),
             source,
         };
-        let mut temp = self.temp_file(name).map_err(write_error)?;
+        let (mut file, temp) = self.temp_file(name).map_err(write_error)?;
         {
-            let mut out = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
             write(&mut out).map_err(write_error)?;
             out.flush().map_err(write_error)?;
         }
-        let size = temp.as_file().metadata().map_err(write_error)?.len();
+        let size = file.metadata().map_err(write_error)?.len();
         if same_content(temp.path(), &target) {
             return Ok((None, size));
         }
-        make_readable(temp.as_file()).map_err(write_error)?;
-        Ok((
-            Some(Staged {
-                temp: temp.into_temp_path(),
-                target,
-            }),
-            size,
-        ))
+        make_readable(&file).map_err(write_error)?;
+        Ok((Some(Staged { temp, target }), size))
     }
 }
 
@@ -298,6 +369,47 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left behind");
+    }
+
+    #[test]
+    fn the_folder_is_left_clean_only_once_every_temporary_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::open(&dir.path().join("public")).unwrap();
+        assert!(out.left_clean(), "the probe is removed");
+
+        let staged = out.stage("a.xml", b"one").unwrap().expect("new file");
+        let kept = out.stage("b.xml", b"two").unwrap().expect("new file");
+        assert!(!out.left_clean(), "two staged files are there");
+        staged.put().unwrap();
+        assert!(!out.left_clean(), "one staged file is still there");
+        drop(kept);
+        assert!(out.left_clean(), "put or removed");
+        let (same, _) = out
+            .stage_streamed("a.xml", |w| w.write_all(b"one"))
+            .unwrap();
+        assert!(
+            same.is_none() && out.left_clean(),
+            "the same bytes: removed at once"
+        );
+
+        // A rename that fails leaves its file to be removed, and counted when it is.
+        std::fs::create_dir(out.path().join("c.xml")).unwrap();
+        std::fs::write(out.path().join("c.xml").join("x"), "").unwrap();
+        let blocked = out.stage("c.xml", b"three").unwrap().expect("new file");
+        assert!(blocked.put().is_err());
+        assert!(out.left_clean());
+        assert_eq!(
+            std::fs::read_dir(out.path())
+                .unwrap()
+                .filter(|e| e
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.'))
+                .count(),
+            0
+        );
     }
 
     #[test]

@@ -416,9 +416,14 @@ impl SiteRender {
 
 impl Drop for SiteRender {
     /// Unfinished (the run failed, or must render again), the thread renders the rest without
-    /// waiting and its files are removed unput.
+    /// waiting for feeds, and is waited for: its files are removed unput before the run ends,
+    /// not left half-written by the process's exit.
     fn drop(&mut self) {
         self.done.all_finished();
+        if let Some(render) = self.render.take() {
+            // Its outcome is dropped with it; a panic there was the render's, not this run's.
+            let _ = render.join();
+        }
     }
 }
 

@@ -613,6 +613,33 @@ fn the_folder_is_read_for_leftovers_unless_the_last_run_finished_it() {
     assert!(!leftover.exists(), "the last finished run wrote elsewhere");
 }
 
+/// The folder a run finished is known by where it really is: an output folder that is a
+/// symlink switched to another folder (a release flip) is read for that folder's leftovers.
+#[cfg(unix)]
+#[test]
+fn a_switched_symlink_is_another_folder() {
+    let site = Site::new("");
+    site.server
+        .route("/list", Route::page("text/html", ten_items()));
+    let (a, b) = (site.dir.path().join("a"), site.dir.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    let public = site.dir.path().join("public");
+    std::os::unix::fs::symlink(&a, &public).unwrap();
+    let output = site.build(NOW);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(a.join("news.xml").exists());
+
+    let leftover = b.join(".news.xml.k1Ll3d.tmp");
+    std::fs::write(&leftover, "<rss").unwrap();
+    std::fs::remove_file(&public).unwrap();
+    std::os::unix::fs::symlink(&b, &public).unwrap();
+    let output = site.build(NOW);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(b.join("news.xml").exists());
+    assert!(!leftover.exists(), "the other folder's leftover stayed");
+}
+
 #[test]
 fn a_build_killed_mid_write_leaves_every_file_old_or_new() {
     let server = TestServer::start();

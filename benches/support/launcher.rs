@@ -135,20 +135,28 @@ static LAUNCHER: Mutex<Option<Launcher>> = Mutex::new(None);
 /// `LD_LIBRARY_PATH` as it was before cargo ran the bench, as far as it can be told apart.
 ///
 /// Why: cargo prepends its build folders and the toolchain's library folders to it. Every
-/// program started with that value searches those seven folders for each shared library it
-/// loads (for dateline, about 170 failed `openat`/`stat` calls before `main`), which an
+/// program started with that value searches each of cargo's folders for every shared library
+/// it loads (for dateline, about 170 failed `openat`/`stat` calls before `main`), which an
 /// operator's cron never does: about 0.25 ms of a 19 ms no-change run.
 fn library_path_outside_cargo() -> Option<std::ffi::OsString> {
     let path = std::env::var_os("LD_LIBRARY_PATH")?;
-    // The bench runs as target/<profile>/deps/e2e-<hash>.
+    // The target folder is the one cargo tags, whatever its name and profile or triple below.
     let exe = std::env::current_exe().ok()?;
-    let target = exe.ancestors().nth(3)?;
+    let target = exe
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())?
+        .to_path_buf();
+    // The toolchain's `lib` and `lib/rustlib/<host>/lib` are under its sysroot.
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
     let kept: Vec<_> = std::env::split_paths(&path)
-        .filter(|dir| !dir.starts_with(target))
-        // The toolchain's `lib` and `lib/rustlib/<host>/lib`.
-        .filter(|dir| {
-            !dir.join("rustlib").is_dir() && !dir.components().any(|c| c.as_os_str() == "rustlib")
-        })
+        .filter(|dir| !dir.starts_with(&target))
+        .filter(|dir| !sysroot.as_ref().is_some_and(|root| dir.starts_with(root)))
         .collect();
     std::env::join_paths(kept).ok()
 }
