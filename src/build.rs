@@ -2,7 +2,7 @@
 //! feed's outcome kept as data so that one failing site never stops the others.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -505,19 +505,24 @@ pub async fn build(config: &Config, options: &BuildOptions) -> Result<BuildRepor
         lock(&run.store).commit()?;
         site_error
     };
-    // Recorded only if every temporary file of this run is in place or removed. Unrecorded,
-    // the next run only reads the folder for leftovers it need not.
-    if let Some(folder) = &folder
-        && run.output.left_clean()
-        && let Err(e) = state_lock.finished(folder)
-    {
-        tracing::debug!("{e}");
-    }
+    vouch_for_folder(&mut state_lock, folder.as_deref(), &run.output);
     Ok(BuildReport {
         feeds,
         warnings,
         site_error,
     })
+}
+
+/// Record in the lock that this run finished `folder`, if every temporary file it made there
+/// is in place or removed. Unrecorded, the next run only reads the folder for leftovers it
+/// need not.
+fn vouch_for_folder(state_lock: &mut StateLock, folder: Option<&Path>, output: &OutputDir) {
+    if let Some(folder) = folder
+        && output.left_clean()
+        && let Err(e) = state_lock.finished(folder)
+    {
+        tracing::debug!("{e}");
+    }
 }
 
 async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt, FeedError> {
@@ -1859,6 +1864,27 @@ mod tests {
             ),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_folder_is_vouched_for_only_with_none_of_the_runs_files_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.sqlite");
+        let output = OutputDir::open(&dir.path().join("public")).unwrap();
+        let folder = std::fs::canonicalize(output.path()).unwrap();
+        let staged = output.stage("a.xml", b"<rss/>").unwrap().expect("new file");
+        let mut held = StateLock::acquire(&state).unwrap();
+        vouch_for_folder(&mut held, Some(&folder), &output);
+        drop(held);
+        assert!(
+            !StateLock::acquire(&state).unwrap().finished_before(&folder),
+            "vouched with a staged file in the folder"
+        );
+        staged.put().unwrap();
+        let mut held = StateLock::acquire(&state).unwrap();
+        vouch_for_folder(&mut held, Some(&folder), &output);
+        drop(held);
+        assert!(StateLock::acquire(&state).unwrap().finished_before(&folder));
     }
 
     /// Page keys are stored: their text must not change with how it is made.

@@ -1543,8 +1543,7 @@ url = "not a url"
         );
     }
 
-    /// A section is deserialized from the document itself, not a copy: the key of a type error
-    /// is then found in the text read again, in whichever section and table it is.
+    /// An unknown key is named by its table's path, which is only written out for a problem.
     #[test]
     fn unknown_keys_are_named_in_every_kind_of_table() {
         let text = r#"[site]
@@ -1586,6 +1585,8 @@ what = "x"
         );
     }
 
+    /// A section is deserialized from the document itself, not a copy: the key of a type error
+    /// is then found in the text read again, in whichever section and table it is.
     #[test]
     fn type_errors_are_named_in_every_kind_of_section() {
         let text = r#"[site]

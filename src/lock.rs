@@ -36,7 +36,7 @@ pub struct StateLock {
     before: Vec<u8>,
 }
 
-/// Begins the line after the holder's: `\nfinished <folder>` to the end of the file.
+/// Begins the line after the holder's: `\nfinished <folder>\0` to the end of the file.
 const FINISHED: &[u8] = b"\nfinished ";
 
 impl StateLock {
@@ -83,19 +83,24 @@ impl StateLock {
     /// Not after a run that was killed, that failed before its end, or that wrote elsewhere,
     /// nor after a dateline that did not record it.
     pub fn finished_before(&self, out_dir: &Path) -> bool {
-        // The folder is the rest of the file (a path may hold a line break).
-        self.before
+        // The folder is the rest of the file up to a NUL, which no path holds (a line break it
+        // may): a record cut short by a full disk vouches for no folder.
+        let Some(at) = self
+            .before
             .windows(FINISHED.len())
             .position(|w| w == FINISHED)
-            .is_some_and(|at| {
-                &self.before[at + FINISHED.len()..] == out_dir.as_os_str().as_encoded_bytes()
-            })
+        else {
+            return false;
+        };
+        self.before[at + FINISHED.len()..].strip_suffix(b"\0")
+            == Some(out_dir.as_os_str().as_encoded_bytes())
     }
 
     /// Record that this run has finished writing `out_dir`: nothing it staged is left there.
     pub fn finished(&mut self, out_dir: &Path) -> Result<(), LockError> {
         let mut line = FINISHED.to_vec();
         line.extend_from_slice(out_dir.as_os_str().as_encoded_bytes());
+        line.push(b'\0');
         self.file.write_all(&line).map_err(|source| LockError::Io {
             path: self.path.clone(),
             source,
@@ -158,6 +163,13 @@ mod tests {
         drop(run);
         let next = StateLock::acquire(&state).unwrap();
         assert!(next.finished_before(&odd));
+        assert!(!next.finished_before(&public));
+        drop(next);
+        // A record cut short (a full disk) vouches for no folder, not for a prefix of its own.
+        let cut = format!("pid 4242\nfinished {}", public.display());
+        std::fs::write(dir.path().join("state.sqlite.lock"), &cut[..cut.len() - 3]).unwrap();
+        let next = StateLock::acquire(&state).unwrap();
+        assert!(!next.finished_before(&dir.path().join("pub")));
         assert!(!next.finished_before(&public));
     }
 

@@ -398,6 +398,12 @@ mod tests {
         let blocked = out.stage("c.xml", b"three").unwrap().expect("new file");
         assert!(blocked.put().is_err());
         assert!(out.left_clean());
+
+        // One that cannot be removed (gone already, as if by another hand) taints the folder.
+        let taken = out.stage("d.xml", b"four").unwrap().expect("new file");
+        std::fs::remove_file(taken.temp.path()).unwrap();
+        drop(taken);
+        assert!(!out.left_clean(), "a removal that failed is not clean");
         assert_eq!(
             std::fs::read_dir(out.path())
                 .unwrap()

@@ -1040,6 +1040,39 @@ mod tests {
         chart(&counts, first)
     }
 
+    /// A render dropped unfinished is waited for: its thread (blocked on feeds that never
+    /// finish) has let go of the folder when the drop returns, its files removed unput.
+    #[test]
+    fn a_render_dropped_unfinished_is_done_with_the_folder_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("config.toml");
+        let text = "[site]\ntitle = \"t\"\nbase_url = \"https://feeds.example.com/\"\n\n\
+                    [[feeds]]\nid = \"a\"\nurl = \"https://example.com/a\"\n";
+        let config = Config::parse(text, &config_path).unwrap();
+        let (store, _) = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let output = Arc::new(OutputDir::open(&dir.path().join("public")).unwrap());
+        let render = SiteRender::start(&config, &store, &output, Utc::now()).unwrap();
+        drop(render);
+        assert_eq!(
+            Arc::strong_count(&output),
+            1,
+            "the render thread still holds the folder"
+        );
+        assert!(output.left_clean());
+        let hidden = std::fs::read_dir(output.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        assert_eq!(hidden, 0, "temporary files left");
+    }
+
     #[test]
     fn chart_counts_items_per_local_day() {
         let tz = chrono_tz::Asia::Taipei;

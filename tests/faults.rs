@@ -383,6 +383,13 @@ fn a_file_that_cannot_be_put_in_place_fails_its_feed_until_it_can() {
     let index = std::fs::read_to_string(site.out("index.html")).unwrap();
     let section = &index[index.find("id=\"feed-news\"").unwrap()..];
     assert!(section.contains("Last error"), "{section}");
+    // Nothing staged for the failed files, nor by the site render it threw away, is left.
+    let hidden: Vec<_> = std::fs::read_dir(site.out(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
 
     // Once the folder is gone, the same page is rendered again and every file written.
     std::fs::remove_dir_all(site.out("news.json")).unwrap();

@@ -146,7 +146,8 @@ fn library_path_outside_cargo() -> Option<std::ffi::OsString> {
         .ancestors()
         .find(|dir| dir.join("CACHEDIR.TAG").is_file())?
         .to_path_buf();
-    // The toolchain's `lib` and `lib/rustlib/<host>/lib` are under its sysroot.
+    // The toolchain's `lib` and `lib/rustlib/<host>/lib`; only those, as a distro's rustc has
+    // `/usr` for its sysroot.
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let sysroot = Command::new(rustc)
         .args(["--print", "sysroot"])
@@ -156,7 +157,11 @@ fn library_path_outside_cargo() -> Option<std::ffi::OsString> {
         .map(|out| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
     let kept: Vec<_> = std::env::split_paths(&path)
         .filter(|dir| !dir.starts_with(&target))
-        .filter(|dir| !sysroot.as_ref().is_some_and(|root| dir.starts_with(root)))
+        .filter(|dir| {
+            !sysroot.as_ref().is_some_and(|root| {
+                *dir == root.join("lib") || dir.starts_with(root.join("lib").join("rustlib"))
+            })
+        })
         .collect();
     std::env::join_paths(kept).ok()
 }
