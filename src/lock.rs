@@ -132,6 +132,14 @@ mod tests {
         StateLock::acquire(&state).unwrap();
     }
 
+    /// The lock as the run after one that finished writing `folder` takes it.
+    fn after_a_run_that_finished(state: &Path, folder: &Path) -> StateLock {
+        let mut run = StateLock::acquire(state).unwrap();
+        run.finished(folder).unwrap();
+        drop(run);
+        StateLock::acquire(state).unwrap()
+    }
+
     #[test]
     fn only_a_run_that_finished_its_folder_vouches_for_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -142,10 +150,7 @@ mod tests {
         std::fs::write(dir.path().join("state.sqlite.lock"), "pid 4242").unwrap();
         assert!(!StateLock::acquire(&state).unwrap().finished_before(&public));
 
-        let mut run = StateLock::acquire(&state).unwrap();
-        run.finished(&public).unwrap();
-        drop(run);
-        let next = StateLock::acquire(&state).unwrap();
+        let next = after_a_run_that_finished(&state, &public);
         assert!(next.finished_before(&public));
         assert!(!next.finished_before(&other));
         assert!(
@@ -158,10 +163,7 @@ mod tests {
 
         // A folder's name may hold a line break, and vouches for itself only.
         let odd = dir.path().join(format!("x\nfinished {}", public.display()));
-        let mut run = StateLock::acquire(&state).unwrap();
-        run.finished(&odd).unwrap();
-        drop(run);
-        let next = StateLock::acquire(&state).unwrap();
+        let next = after_a_run_that_finished(&state, &odd);
         assert!(next.finished_before(&odd));
         assert!(!next.finished_before(&public));
         drop(next);

@@ -47,8 +47,8 @@ pub struct OutputDir {
     temps: Arc<Temps>,
 }
 
-/// This run's temporary files in the folder: how many may still be there, and whether one
-/// could not be removed. Counted, so that "nothing of this run is left behind" is checked
+/// This run's temporary files in the folder that may still be there, and whether a leftover
+/// of an earlier run (or the writability probe) could not be removed. Counted, so that "nothing of this run is left behind" is checked
 /// where it is claimed ([`OutputDir::left_clean`]), not assumed.
 #[derive(Debug, Default)]
 struct Temps {
@@ -73,11 +73,9 @@ impl Temp {
 impl Drop for Temp {
     fn drop(&mut self) {
         if let Some(path) = self.path.take() {
-            match path.close() {
-                Ok(()) => {
-                    self.temps.live.fetch_sub(1, Ordering::AcqRel);
-                }
-                Err(_) => self.temps.lost.store(true, Ordering::Release),
+            // One that could not be removed stays counted: the folder is not left clean.
+            if path.close().is_ok() {
+                self.temps.live.fetch_sub(1, Ordering::AcqRel);
             }
         }
     }
