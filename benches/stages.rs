@@ -90,7 +90,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     // lol_html's share of the streaming extraction for selectors the scan does not match itself:
-    // the handlers `stream::read` registers for this config (the items with their text and end
+    // the handlers `stream::lol::read` registers for this config (the items with their text and end
     // tags, every element inside them with its end tag, the title and date selectors scoped
     // under the item, `<base href>`), doing nothing. The rest of "extract selector mode (stream,
     // lol_html)" is the well-formedness scan and our own work.

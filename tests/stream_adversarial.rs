@@ -528,7 +528,7 @@ fn no_wrong_answer_when_attribute_selectors_see_raw_values() {
     ]);
 }
 
-/// Once wrong. stream.rs `open_element`: html5ever keeps only the first of duplicate
+/// Once wrong. `RawItem::open_element` (stream): html5ever keeps only the first of duplicate
 /// attributes; lol_html's `attributes()` returns all of them, and the stream reads a date from
 /// each (`attribute_date` over `attrs`). `El::attr` and lol_html's matcher use the first, so
 /// only the date atoms differ. Skip names already seen.
@@ -548,7 +548,7 @@ fn no_wrong_answer_when_duplicate_attributes_give_dates() {
 }
 
 /// Once wrong. flat.rs reads no dates inside `head`, `script`, `style`, `noscript`,
-/// `template` (the DOM path never dates an item from there), but stream.rs only knows the hidden
+/// `template` (the DOM path never dates an item from there), but the stream only knows the hidden
 /// elements *inside* the item (`in_hidden` looks at the item's own stack). An item inside the
 /// head (a `meta`, the `html` element itself via `[lang]`), or inside an SVG `<style>` (which
 /// holds elements), gets dates the DOM path never sees. The stream must decline items with such
@@ -591,7 +591,7 @@ fn no_wrong_answer_when_dates_under_hidden_ancestors() {
 
 /// Once wrong. text.rs `element_text(el)` skips hidden *descendants* but keeps the text
 /// of `el` itself, so the DOM reads the text of an item or a title/date element that *is* a
-/// `script`, `style` or `noscript`. stream.rs drops all text while such an element is open,
+/// `script`, `style` or `noscript`. The stream drops all text while such an element is open,
 /// including the element itself. Decline when the item or a spec's element is hidden (or keep
 /// the hidden element's own text).
 #[test]
@@ -720,7 +720,7 @@ fn no_wrong_answer_when_scanner_misreads_tag_end() {
     ]);
 }
 
-/// Once wrong. stream.rs `split_top_level` counts `(`/`)` and quotes without honouring
+/// Once wrong. `stream::split_top_level` counts `(`/`)` and quotes without honouring
 /// CSS escapes, so `li.x\), li.y\(` stays one part and `inside_item` becomes
 /// `li.x\), li.y\( *`: it matches the item itself (added twice) and none of its descendants, so
 /// the stream never sees the item's links. Decline on a backslash (or tokenize with cssparser).
