@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, Response, StatusCode};
 
+#[path = "../../tests/common/loopback.rs"]
+mod loopback;
+
 /// gzip level and brotli quality / window of the precompressed bodies: what a server that
 /// compresses its pages once (a cache, a CDN) typically uses.
 const GZIP_LEVEL: u32 = 6;
@@ -209,26 +212,13 @@ impl Server {
             body_bytes: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
         });
-        let (tx, rx) = std::sync::mpsc::channel();
         let served = shared.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(move |request: Request<Body>| {
-                    let served = served.clone();
-                    async move { respond(&served, &request) }
-                });
-                axum::serve(listener, app).await.unwrap();
-            });
+        let app = axum::Router::new().fallback(move |request: Request<Body>| {
+            let served = served.clone();
+            async move { respond(&served, &request) }
         });
         Server {
-            addr: rx.recv().unwrap(),
+            addr: loopback::serve(1, |tcp| tcp, app),
             shared,
         }
     }

@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, Request, Response, StatusCode};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
+pub mod loopback;
+
 /// What the server answers on one path.
 #[derive(Clone, Debug)]
 pub struct Route {
@@ -99,28 +101,13 @@ impl TestServer {
     {
         let routes: Arc<Mutex<HashMap<String, Vec<Route>>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (tx, rx) = std::sync::mpsc::channel();
         let (routes_srv, seen_srv) = (routes.clone(), seen.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(move |request: Request<Body>| {
-                    let routes = routes_srv.clone();
-                    let seen = seen_srv.clone();
-                    async move { answer(request, &routes, &seen).await }
-                });
-                axum::serve(listen(listener), app).await.unwrap();
-            });
+        let app = axum::Router::new().fallback(move |request: Request<Body>| {
+            let routes = routes_srv.clone();
+            let seen = seen_srv.clone();
+            async move { answer(request, &routes, &seen).await }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("server started");
+        let addr = loopback::serve(2, listen, app);
         TestServer {
             origin: format!("{scheme}://{addr}"),
             routes,
