@@ -48,8 +48,9 @@ pub struct OutputDir {
 }
 
 /// This run's temporary files in the folder that may still be there, and whether a leftover
-/// of an earlier run (or the writability probe) could not be removed. Counted, so that "nothing of this run is left behind" is checked
-/// where it is claimed ([`OutputDir::left_clean`]), not assumed.
+/// of an earlier run (or the writability probe) could not be removed. Counted, so that
+/// "nothing of this run is left behind" is checked where it is claimed
+/// ([`OutputDir::left_clean`]), not assumed.
 #[derive(Debug, Default)]
 struct Temps {
     live: AtomicUsize,

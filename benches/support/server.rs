@@ -1,9 +1,9 @@
 //! The benchmarks' listing server: the pages at `/p/{i}` on 127.0.0.1, with ETags (304 on a
 //! matching If-None-Match) unless `set_validators(false)` (as most portals' listings), each
 //! response stamped with a serial number in the page if `set_stamped(true)` (as dynamic pages
-//! print the time they were served), and optionally gzip or brotli bodies compressed once up front, chosen
-//! per run with `set_encoding` and only for clients whose Accept-Encoding takes them. Counts the
-//! responses and the body bytes it sends.
+//! print the time they were served), and optionally gzip or brotli bodies compressed once up
+//! front, chosen per run with `set_encoding` and only for clients whose Accept-Encoding takes
+//! them. Counts the responses and the body bytes it sends.
 
 #![allow(dead_code)] // each bench uses its share
 

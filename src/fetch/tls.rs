@@ -2,9 +2,10 @@
 //! certificates are read at the first certificate to verify, not when the client is built.
 //!
 //! Reading them (a PEM bundle of about 150 roots, parsed and decoded) was 13 % of a no-change
-//! rerun's CPU (500 feeds: 28.1 -> 24.5 ms) and 2 ms of a cold build's serial start. A run whose feeds are all plain HTTP (or
-//! files) never pays it; and a machine without a CA bundle fails only its HTTPS feeds, each
-//! named with the cause, instead of the whole run before any fetch.
+//! rerun's CPU (500 feeds: 28.1 -> 24.5 ms) and 2 ms of a cold build's serial start. A run
+//! whose feeds are all plain HTTP (or files) never pays it; and a machine without a CA bundle
+//! fails only its HTTPS feeds, each named with the cause, instead of the whole run before any
+//! fetch.
 
 use std::sync::Arc;
 
