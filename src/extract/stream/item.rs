@@ -14,7 +14,7 @@ use crate::extract::{Item, charref, item_context};
 /// An element inside an item (the item itself first). Names and attribute values are borrowed
 /// from the page where it spells them as the DOM has them (lowercase, no character reference
 /// or carriage return): taken as lol_html hands them out, three strings were allocated per
-/// attribute (see also `page_attribute`).
+/// attribute (see also `lol::page_attribute`).
 pub(super) struct El<'a> {
     name: Cow<'a, str>,
     attrs: Vec<Attr<'a>>,

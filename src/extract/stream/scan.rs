@@ -72,7 +72,7 @@ pub(super) fn scan_read<'a>(
     Ok((reader.seen, reader.ancestors))
 }
 
-/// Builds the items as `read` does, from what the scan reports.
+/// Builds the items as `lol::read` does, from what the scan reports.
 struct ScanReader<'a, 'p> {
     html: &'a str,
     plan: &'p ScanPlan,
