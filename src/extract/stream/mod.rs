@@ -3,8 +3,8 @@
 //! the rest of the page is skimmed.
 //!
 //! Where every selector is one `matcher` takes, the scan that checks the page (`wellformed`)
-//! matches them on its own stack and `scan::ScanReader` builds the items as it goes: one pass. Other
-//! selectors are matched by lol_html (`lol::read`), and the scan then checks the page.
+//! matches them on its own stack and `scan::ScanReader` builds the items as it goes: one pass.
+//! Other selectors are matched by lol_html (`lol::read`), and the scan then checks the page.
 //!
 //! It answers `None`, and the DOM path reads the page, when:
 //! - the markup needs repair by the HTML tree builder (see `wellformed`), so the stream's idea
