@@ -176,6 +176,9 @@ fn foreign(el: &Element) -> bool {
     el.namespace_uri() != "http://www.w3.org/1999/xhtml"
 }
 
+/// Read the page with lol_html: the items its handlers saw, or `None` where they cannot stand
+/// for the DOM (an item inside an item, an item or value in SVG or never shown). The caller
+/// then checks the page's markup (`wellformed::check`).
 pub(super) fn read<'a>(html: &'a str, plan: &Plan, ctx: &DateContext) -> Option<Seen<'a>> {
     let seen = Rc::new(RefCell::new(Seen::default()));
     let ended: Rc<RefCell<Vec<Ended>>> = Rc::default();
