@@ -947,7 +947,7 @@ impl<'t> Checker<'t> {
         }
 
         let url = match (&raw.url, &raw.sources) {
-            (Some(url), None) => self.feed_url(url, &key("url"), base),
+            (Some(url), None) => self.feed_url(url, || key("url"), base),
             (None, Some(sources)) => {
                 if sources.get_ref().is_empty() {
                     self.problem(sources.span(), key("sources"), "lists no sources");
@@ -1155,7 +1155,13 @@ impl<'t> Checker<'t> {
         })
     }
 
-    fn feed_url(&mut self, raw: &Spanned<String>, key: &str, base: &Path) -> Option<Url> {
+    /// `key` names the setting in a problem; made only then (it was a `format!` per feed).
+    fn feed_url(
+        &mut self,
+        raw: &Spanned<String>,
+        key: impl Fn() -> String,
+        base: &Path,
+    ) -> Option<Url> {
         let text = raw.get_ref().trim();
         // `file:pages/x.html` (no slash) is a path relative to the config file, so that a config
         // and its sample pages can move together.
@@ -1165,7 +1171,7 @@ impl<'t> Checker<'t> {
             return match Url::from_file_path(&absolute) {
                 Ok(url) => Some(url),
                 Err(()) => {
-                    self.problem(raw.span(), key, format!("bad file path {rel:?}"));
+                    self.problem(raw.span(), key(), format!("bad file path {rel:?}"));
                     None
                 }
             };
@@ -1173,7 +1179,7 @@ impl<'t> Checker<'t> {
         match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => {
                 if url.scheme() != "file" && url.host_str().is_none_or(str::is_empty) {
-                    self.problem(raw.span(), key, format!("{text:?} has no host"));
+                    self.problem(raw.span(), key(), format!("{text:?} has no host"));
                     return None;
                 }
                 Some(url)
@@ -1181,7 +1187,7 @@ impl<'t> Checker<'t> {
             Ok(url) => {
                 self.problem(
                     raw.span(),
-                    key,
+                    key(),
                     format!(
                         "scheme {}: is not supported (use http, https or file)",
                         url.scheme()
@@ -1190,7 +1196,7 @@ impl<'t> Checker<'t> {
                 None
             }
             Err(e) => {
-                self.problem(raw.span(), key, format!("bad URL {text:?}: {e}"));
+                self.problem(raw.span(), key(), format!("bad URL {text:?}: {e}"));
                 None
             }
         }
