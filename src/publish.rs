@@ -113,6 +113,21 @@ impl OutputDir {
         })
     }
 
+    /// How many hidden entries (temporary files, the probe) the folder holds.
+    #[cfg(test)]
+    pub(crate) fn hidden_entries(&self) -> usize {
+        std::fs::read_dir(&self.root)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    }
+
     /// Whether every temporary file this run made here is gone (renamed into place or
     /// removed), and every leftover it looked for was removed.
     pub fn left_clean(&self) -> bool {
@@ -362,12 +377,7 @@ mod tests {
         assert_eq!(before, after);
         assert_eq!(out.publish("a.xml", b"two").unwrap(), Written::Changed);
         assert_eq!(std::fs::read(out.path().join("a.xml")).unwrap(), b"two");
-        let leftovers: Vec<_> = std::fs::read_dir(out.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-            .collect();
-        assert!(leftovers.is_empty(), "temporary files left behind");
+        assert_eq!(out.hidden_entries(), 0, "temporary files left behind");
     }
 
     #[test]
@@ -403,31 +413,13 @@ mod tests {
         std::fs::remove_file(taken.temp.path()).unwrap();
         drop(taken);
         assert!(!out.left_clean(), "a removal that failed is not clean");
-        assert_eq!(
-            std::fs::read_dir(out.path())
-                .unwrap()
-                .filter(|e| e
-                    .as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with('.'))
-                .count(),
-            0
-        );
+        assert_eq!(out.hidden_entries(), 0);
     }
 
     #[test]
     fn a_streamed_file_is_staged_only_when_it_differs() {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::open(&dir.path().join("public")).unwrap();
-        let hidden = || {
-            std::fs::read_dir(out.path())
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-                .count()
-        };
         let (staged, size) = out
             .stage_streamed("index.html", |w| w.write_all(b"<p>one</p>"))
             .unwrap();
@@ -448,9 +440,9 @@ mod tests {
         let (staged, _) = out
             .stage_streamed("index.html", |w| w.write_all(b"<p>two</p>"))
             .unwrap();
-        assert_eq!(hidden(), 1, "written beside");
+        assert_eq!(out.hidden_entries(), 1, "written beside");
         drop(staged);
-        assert_eq!(hidden(), 0, "removed when dropped unput");
+        assert_eq!(out.hidden_entries(), 0, "removed when dropped unput");
         assert_eq!(
             std::fs::read(out.path().join("index.html")).unwrap(),
             b"<p>one</p>"
@@ -458,7 +450,7 @@ mod tests {
 
         let failed = out.stage_streamed("index.html", |_| Err(std::io::Error::other("template")));
         assert!(failed.is_err());
-        assert_eq!(hidden(), 0, "nothing left by a failed render");
+        assert_eq!(out.hidden_entries(), 0, "nothing left by a failed render");
     }
 
     #[test]

@@ -1060,17 +1060,7 @@ mod tests {
             "the render thread still holds the folder"
         );
         assert!(output.left_clean());
-        let hidden = std::fs::read_dir(output.path())
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with('.')
-            })
-            .count();
-        assert_eq!(hidden, 0, "temporary files left");
+        assert_eq!(output.hidden_entries(), 0, "temporary files left");
     }
 
     #[test]
