@@ -83,10 +83,16 @@ impl Site {
     }
 
     fn build(&self, now: &str) -> Output {
+        self.build_with(now, &[])
+    }
+
+    /// A build at `now` with more arguments for `build` (`--out DIR`).
+    fn build_with(&self, now: &str, args: &[&str]) -> Output {
         dateline()
             .arg("--config")
             .arg(&self.config)
             .args(["build", "--now", now])
+            .args(args)
             .output()
             .unwrap()
     }
@@ -584,13 +590,7 @@ fn the_folder_is_read_for_leftovers_unless_the_last_run_finished_it() {
     site.server
         .route("/list", Route::page("text/html", ten_items()));
     let build = |args: &[&str]| {
-        let output = dateline()
-            .arg("--config")
-            .arg(&site.config)
-            .args(["build", "--now", NOW])
-            .args(args)
-            .output()
-            .unwrap();
+        let output = site.build_with(NOW, args);
         assert!(output.status.success(), "{}", stderr(&output));
     };
     // What a killed run leaves: a hidden temporary file beside a published one.
