@@ -12,14 +12,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
 use crate::extract::json::{JsonConfig, JsonSource, LinkSpec, check_pointer};
 use crate::extract::spec::{ValueSpec, compile};
+
+pub mod cache;
 
 pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Taipei;
 pub const DEFAULT_LANGUAGE: &str = "zh-TW";
@@ -40,7 +42,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
 );
 
 /// A validated configuration, ready to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// The file it was read from; relative paths in it are relative to its folder.
     pub path: PathBuf,
@@ -53,7 +55,7 @@ pub struct Config {
     pub tickers: Vec<TickerFeed>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TickerFeed {
     /// `ticker-twse-2330` for `TWSE:2330`.
     pub id: String,
@@ -62,7 +64,7 @@ pub struct TickerFeed {
 }
 
 /// Where a merged feed's items come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
     /// Another configured feed.
     Feed(String),
@@ -71,9 +73,11 @@ pub enum Source {
 }
 
 /// Which of a feed's items are published.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Filter {
+    #[serde(with = "cache::regexes")]
     pub include: Vec<regex::Regex>,
+    #[serde(with = "cache::regexes")]
     pub exclude: Vec<regex::Regex>,
     pub tickers: Vec<String>,
     pub max_age_days: Option<u32>,
@@ -88,7 +92,7 @@ impl Filter {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Site {
     pub title: String,
     /// Always ends with `/`, so joining a file name keeps any sub-path.
@@ -98,13 +102,13 @@ pub struct Site {
 }
 
 /// Limits that hold for a whole run, across feeds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct FetchLimits {
     pub concurrency: usize,
     pub per_host: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeedConfig {
     pub id: String,
     pub title: Option<String>,
@@ -172,7 +176,8 @@ impl FeedConfig {
 }
 
 /// Selector mode: where each value of an item is found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "cache::SelectSource", try_from = "cache::SelectSource")]
 pub struct SelectConfig {
     pub item: scraper::Selector,
     pub item_source: String,
@@ -376,11 +381,7 @@ struct RawSelect {
 impl Config {
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::parse(&text, path)
+        Config::parse(&read(path)?, path)
     }
 
     /// Validate config text; `path` names it in messages and anchors its relative paths.
@@ -408,6 +409,13 @@ impl Config {
     pub fn base_dir(&self) -> &Path {
         base_dir_of(&self.path)
     }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn base_dir_of(path: &Path) -> &Path {

@@ -176,7 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             now,
             quiet,
         } => {
-            let config = Config::load(&cli.config)?;
+            let config = dateline::config::cache::load(&cli.config)?;
             let selected = if only.is_empty() {
                 config.feeds.len()
             } else {

@@ -155,6 +155,43 @@ fn same_pages_and_clock_give_the_same_bytes_and_leave_files_alone() {
 }
 
 #[test]
+fn an_edited_config_takes_effect_at_the_next_run() {
+    let server = TestServer::start();
+    server.route("/good", Route::page("text/html", good_page()));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &feed("good", &server.url("/good")));
+    let out = dir.path().join("public");
+    assert!(run(&config, &["build", "--now", NOW]).status.success());
+    // The run kept its checked config; the next run with the same text takes it.
+    assert!(dir.path().join(".dateline/config.toml.checked").is_file());
+    assert!(run(&config, &["build", "--now", NOW]).status.success());
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    let titled = text.replace("id = \"good\"\n", "id = \"good\"\ntitle = \"改過的標題\"\n");
+    std::fs::write(&config, &titled).unwrap();
+    assert!(run(&config, &["build", "--now", NOW]).status.success());
+    let (feed, _) = read_feed(&out.join("good.atom"));
+    assert_eq!(feed.title.unwrap().content, "改過的標題");
+
+    // A broken edit is reported as such, not hidden behind the config checked before it.
+    std::fs::write(
+        &config,
+        titled.replace("timeout_secs = 5", "timeout_secs = \"5\""),
+    )
+    .unwrap();
+    let broken = run(&config, &["build", "--now", NOW]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(stderr.contains("timeout_secs"), "{stderr}");
+    let (feed, _) = read_feed(&out.join("good.atom"));
+    assert_eq!(
+        feed.title.unwrap().content,
+        "改過的標題",
+        "published files stay"
+    );
+}
+
+#[test]
 fn a_page_without_items_is_an_error_not_an_empty_feed() {
     let server = TestServer::start();
     server.route(

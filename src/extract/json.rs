@@ -15,7 +15,7 @@ use super::text::{clean, resolve_link};
 use crate::dates::{self, DateContext, Stamp};
 
 /// Where the JSON document is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum JsonSource {
     /// The response itself is JSON.
     Body,
@@ -81,7 +81,7 @@ impl JsonSource {
 }
 
 /// How an item's link is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LinkSpec {
     Pointer(String),
     /// `https://news.example.com/news/id/{newsId}`: fields of the item in braces.
@@ -102,7 +102,7 @@ impl LinkSpec {
 }
 
 /// `[feeds.json]`, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct JsonConfig {
     pub source: JsonSource,
     pub items: String,
