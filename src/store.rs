@@ -218,7 +218,8 @@ pub struct LastRead {
 /// What [`Store::starts`] reads.
 #[derive(Debug, Default)]
 pub struct Starts {
-    /// Each stored feed's health, and whether it has items.
+    /// Each stored feed's health, and whether it has items (for a merged feed, whose items are
+    /// its sources', whether it published any).
     pub feeds: HashMap<String, (FeedHealth, bool)>,
     pub pages: HashMap<String, LastRead>,
 }
@@ -877,11 +878,16 @@ impl Store {
         feed: impl Fn(&str) -> bool,
         page: impl Fn(&str) -> bool,
     ) -> Result<Starts, StoreError> {
+        // A feed that published items has them (items are never deleted, and a listing's
+        // files show its own stored items), so only the others look in `items`: looking for
+        // every feed was 293 of the 353 page reads of a 500-feed run whose pages all answer 304.
         let feeds = self.rows_by_key(
             "SELECT content_hash, changed_at, last_success, last_error, last_error_at,
                         consecutive_failures, last_count, published_key, published_items,
                         published_sizes, feed_id,
-                        EXISTS (SELECT 1 FROM items WHERE items.feed_id = feeds.feed_id)
+                        CASE WHEN published_items > 0 THEN 1
+                             ELSE EXISTS (SELECT 1 FROM items WHERE items.feed_id = feeds.feed_id)
+                        END
                  FROM feeds",
             10,
             feed,
@@ -1577,6 +1583,15 @@ mod tests {
             .unwrap();
         store.record_success("f", 1000, "h", 1000, Some(1)).unwrap();
         store.record_failure("g", 1000, "HTTP 500").unwrap();
+        // "f" published its item; "e" published none (a filter took them all) and has no items.
+        let published = |items| Published {
+            key: "k".into(),
+            items,
+            sizes: vec![1, 2, 3],
+        };
+        store.record_published("f", Some(&published(1))).unwrap();
+        store.record_success("e", 1000, "h", 1000, Some(0)).unwrap();
+        store.record_published("e", Some(&published(0))).unwrap();
         let read = LastRead {
             validators: Validators {
                 etag: Some("\"e\"".into()),
@@ -1589,12 +1604,12 @@ mod tests {
         store.commit().unwrap();
 
         let starts = store.starts(|_| true, |_| true).unwrap();
-        for id in ["f", "g"] {
+        for id in ["f", "g", "e"] {
             let (health, has_items) = &starts.feeds[id];
             assert_eq!(*health, store.health(id).unwrap(), "{id}");
             assert_eq!(*has_items, store.has_items(id).unwrap(), "{id}");
         }
-        assert!(starts.feeds["f"].1 && !starts.feeds["g"].1);
+        assert!(starts.feeds["f"].1 && !starts.feeds["g"].1 && !starts.feeds["e"].1);
         assert_eq!(starts.pages.len(), 1);
         assert_eq!(starts.pages["f page"], store.last_read("f page").unwrap());
 
