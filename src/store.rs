@@ -218,8 +218,9 @@ pub struct LastRead {
 /// What [`Store::starts`] reads.
 #[derive(Debug, Default)]
 pub struct Starts {
-    /// Each stored feed's health, and whether it has items (for a merged feed, whose items are
-    /// its sources', whether it published any).
+    /// Each stored feed's health, and whether it has items or, sparing a look in `items`,
+    /// published any (a listing feed's files show its own items; `build::started` checks the
+    /// files are the listing's).
     pub feeds: HashMap<String, (FeedHealth, bool)>,
     pub pages: HashMap<String, LastRead>,
 }
@@ -1583,7 +1584,8 @@ mod tests {
             .unwrap();
         store.record_success("f", 1000, "h", 1000, Some(1)).unwrap();
         store.record_failure("g", 1000, "HTTP 500").unwrap();
-        // "f" published its item; "e" published none (a filter took them all) and has no items.
+        // "f" published its item; "e" published none and has none; "m" published items that
+        // are not its own, as a merged feed does (its sources' items).
         let published = |items| Published {
             key: "k".into(),
             items,
@@ -1592,6 +1594,8 @@ mod tests {
         store.record_published("f", Some(&published(1))).unwrap();
         store.record_success("e", 1000, "h", 1000, Some(0)).unwrap();
         store.record_published("e", Some(&published(0))).unwrap();
+        store.record_success("m", 1000, "h", 1000, None).unwrap();
+        store.record_published("m", Some(&published(2))).unwrap();
         let read = LastRead {
             validators: Validators {
                 etag: Some("\"e\"".into()),
@@ -1610,6 +1614,10 @@ mod tests {
             assert_eq!(*has_items, store.has_items(id).unwrap(), "{id}");
         }
         assert!(starts.feeds["f"].1 && !starts.feeds["g"].1 && !starts.feeds["e"].1);
+        // Taken at its files' word, without a look in `items`: `build::started` checks whose
+        // files they are.
+        assert!(starts.feeds["m"].1 && !store.has_items("m").unwrap());
+        assert_eq!(starts.feeds["m"].0, store.health("m").unwrap());
         assert_eq!(starts.pages.len(), 1);
         assert_eq!(starts.pages["f page"], store.last_read("f page").unwrap());
 

@@ -401,3 +401,81 @@ fn an_article_that_failed_for_a_while_is_read_on_a_later_run() {
     // A 404 is final: read once, not again.
     assert_eq!(server.seen().iter().filter(|s| s.path == "/a/2").count(), 1);
 }
+
+/// Every file under `from`, copied to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_merged_feed_turned_listing_starts_alike_in_a_whole_run_and_alone() {
+    let server = TestServer::start();
+    for (path, prefix) in [("/a", "A"), ("/b", "B"), ("/d", "D")] {
+        server.route(
+            path,
+            Route::page(
+                "text/html",
+                listing(&[
+                    (
+                        "15:00",
+                        &format!("{path}/1"),
+                        &format!("{prefix} 第一則：台股收盤"),
+                        "",
+                    ),
+                    (
+                        "11:00",
+                        &format!("{path}/2"),
+                        &format!("{prefix} 第二則：匯市午盤"),
+                        "",
+                    ),
+                ]),
+            ),
+        );
+    }
+    let sources = format!(
+        "{}{}",
+        feed("a", &server.url("/a"), ""),
+        feed("b", &server.url("/b"), "")
+    );
+    let first = tempfile::tempdir().unwrap();
+    let config = write_config(
+        first.path(),
+        &format!("{sources}[[feeds]]\nid = \"digest\"\nsources = [\"a\", \"b\"]\n"),
+    );
+    run(&config, NOW);
+    let (_, merged) = read_feed(&first.path().join("public/digest.atom"));
+    assert_eq!(merged.len(), 4);
+
+    // The same id, now a listing of its own: what a whole run and `--only digest` make of its
+    // start (the files it published as a merged feed, no items of its own) must agree.
+    let alone = tempfile::tempdir().unwrap();
+    copy_tree(first.path(), alone.path());
+    let listing_digest = format!("{sources}{}", feed("digest", &server.url("/d"), ""));
+    let mut links = Vec::new();
+    for (dir, only) in [(first.path(), None), (alone.path(), Some("digest"))] {
+        let config = write_config(dir, &listing_digest);
+        let mut args = vec!["--config", config.to_str().unwrap(), "build", "--now", NOW];
+        args.extend(only.map(|id| ["--only", id]).into_iter().flatten());
+        let output = dateline().args(&args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let (_, items) = read_feed(&dir.join("public/digest.atom"));
+        let mut these: Vec<String> = items.into_iter().filter_map(|item| item.link).collect();
+        these.sort();
+        assert!(these.iter().any(|link| link.ends_with("/d/1")), "{these:?}");
+        links.push(these);
+    }
+    assert_eq!(links[0], links[1]);
+}

@@ -10,10 +10,12 @@
 //! binary form: 500 feeds read back in 7.4 million instructions, the same copy in JSON in 13.7).
 //! It is taken only under the same key: the same config text (by XXH3-128), the same path as
 //! given, the same working folder (relative `file:` URLs are made absolute against it) and the
-//! same dateline executable (its size and modification time, so a rebuilt or upgraded dateline
-//! never takes what another one checked). Anything else (no copy, another key, a copy that does
-//! not decode) reads and checks the config as ever, then keeps a new copy; a folder that cannot
-//! be written only means no copy. A copy is written beside and renamed into place, so
+//! same dateline (its build, a hash of its sources, and the executable's size and modification
+//! time, so a rebuilt or upgraded dateline never takes what another one checked); and only a
+//! copy this user owns and no one else may write, since a copy skips the checks. Anything else
+//! (no copy, another key, a copy that does not decode) reads and checks the config as ever,
+//! then keeps a new copy, if the copy reads back as the config it was made of; a folder that
+//! cannot be written only means no copy. A copy is written beside and renamed into place, so
 //! overlapping or killed runs never leave half of one.
 
 use std::cell::RefCell;
@@ -38,8 +40,10 @@ const FORMAT: u32 = 1;
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Key {
     format: u32,
+    /// The version and the build (a hash of the sources, `DATELINE_BUILD`).
     dateline: String,
-    /// The executable's size in bytes and modification time in nanoseconds.
+    /// The executable's size in bytes and modification time in nanoseconds: what the build
+    /// does not name (dependencies, compiler), and builds from unchanged sources.
     executable: (u64, u128),
     working_folder: PathBuf,
     path: PathBuf,
@@ -58,7 +62,7 @@ impl Key {
             .ok()?;
         Some(Key {
             format: FORMAT,
-            dateline: env!("CARGO_PKG_VERSION").to_string(),
+            dateline: env!("DATELINE_BUILD").to_string(),
             executable: (executable.len(), modified.as_nanos()),
             working_folder: std::env::current_dir().ok()?,
             path: path.to_path_buf(),
@@ -71,7 +75,11 @@ impl Key {
 /// by this very dateline, otherwise the config read and checked (and a copy kept of it).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = super::read(path)?;
-    let kept = kept_at(path);
+    // Only a file has a folder to keep a copy in (not `/dev/stdin`, not a pipe).
+    let kept = std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file())
+        .then(|| kept_at(path))
+        .flatten();
     let key = Key::of(path, &text);
     if let (Some(kept), Some(key)) = (&kept, &key)
         && let Some(config) = take(kept, key)
@@ -99,15 +107,15 @@ pub fn kept_at(path: &Path) -> Option<PathBuf> {
 }
 
 fn take(kept: &Path, key: &Key) -> Option<Config> {
-    let bytes = std::fs::read(kept).ok()?;
+    let bytes = read_own(kept)?;
     let (found, body) = postcard::take_from_bytes::<Key>(&bytes).ok()?;
     if found != *key {
         return None;
     }
-    let config = postcard::from_bytes(body);
-    SHARED.with_borrow_mut(HashMap::clear);
-    match config {
-        Ok(config) => Some(config),
+    match decode(body) {
+        // Ids name files: checked again, as cheap insurance against a copy someone else made.
+        Ok(config) if safe_ids(&config) => Some(config),
+        Ok(_) => None,
         Err(error) => {
             tracing::debug!("checked config {}: {error}", kept.display());
             None
@@ -115,9 +123,54 @@ fn take(kept: &Path, key: &Key) -> Option<Config> {
     }
 }
 
+/// Every id is one the checker could have made: a feed's or a ticker's, or a merged feed's
+/// with `.src-` and a hash for a hidden feed of a URL source.
+fn safe_ids(config: &Config) -> bool {
+    let feed = |id: &str| match id.split_once(".src-") {
+        Some((merged, hash)) => {
+            super::is_safe_id(merged) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        None => super::is_safe_id(id),
+    };
+    config.feeds.iter().all(|f| feed(&f.id))
+        && config.tickers.iter().all(|t| super::is_safe_id(&t.id))
+}
+
+fn decode(body: &[u8]) -> postcard::Result<Config> {
+    let config = postcard::from_bytes(body);
+    SHARED.with_borrow_mut(HashMap::clear);
+    config
+}
+
+/// The copy's bytes, if this user wrote it and no one else may: a copy skips every check a
+/// config gets, so one another user could have written is not taken.
+fn read_own(kept: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(kept).ok()?;
+    let meta = file.metadata().ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me || meta.mode() & 0o022 != 0 {
+            return None;
+        }
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 fn keep(kept: &Path, key: &Key, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let body = postcard::to_stdvec(config)?;
+    // What does not read back as written is not kept: a `file:` URL with `..` in it, as
+    // `file:../pages/x.html` makes, is parsed without the `..` when read back.
+    if postcard::to_stdvec(&decode(&body)?)? != body {
+        return Err("it does not read back as written".into());
+    }
     let mut bytes = postcard::to_stdvec(key)?;
-    bytes.extend(postcard::to_stdvec(config)?);
+    bytes.extend(body);
     let folder = kept.parent().ok_or("no folder")?;
     std::fs::create_dir_all(folder)?;
     // Named after the copy, so a run killed in this instant leaves a stray file that says
@@ -207,6 +260,8 @@ pub mod regexes {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     /// Every kind of key a config can hold, so that a field the copy drops or changes fails.
@@ -370,6 +425,7 @@ title = "台積電"
         assert_eq!(std::fs::read(&kept).unwrap(), whole, "made again");
         std::fs::write(&kept, b"not a copy").unwrap();
         assert_eq!(load(&path).unwrap().feeds.len(), 5);
+        assert_eq!(std::fs::read(&kept).unwrap(), whole, "made again");
 
         // `.dateline` taken by a file: no copy can be kept, and the config still loads.
         let blocked = tempfile::tempdir().unwrap();
@@ -377,6 +433,56 @@ title = "台積電"
         std::fs::write(&path, EVERY_KEY).unwrap();
         std::fs::write(blocked.path().join(".dateline"), b"").unwrap();
         assert_eq!(load(&path).unwrap().feeds.len(), 5);
+    }
+
+    #[test]
+    fn a_config_that_would_not_read_back_as_written_is_read_every_time() {
+        // `..` in a `file:` URL, from the URL itself or from the config's path, stays in the
+        // checked URL but not in one parsed again.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let through_parent = dir.path().join("sub/../config.toml");
+        let up = EVERY_KEY.replace("file:pages/api.json", "file:../pages/api.json");
+        for (path, text) in [
+            (dir.path().join("config.toml"), up.as_str()),
+            (through_parent, EVERY_KEY),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let parsed = Config::parse(text, &path).unwrap();
+            assert!(
+                parsed.feeds[1].url.path().contains("/../"),
+                "{}",
+                parsed.feeds[1].url
+            );
+            for _ in 0..2 {
+                assert_eq!(format!("{:?}", load(&path).unwrap()), format!("{parsed:?}"));
+            }
+            assert!(!kept_at(&path).unwrap().exists(), "{}", path.display());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_copy_others_may_write_is_not_taken() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, EVERY_KEY).unwrap();
+        let config = load(&path).unwrap();
+        let kept = kept_at(&path).unwrap();
+        let key = Key::of(&path, EVERY_KEY).unwrap();
+        let mut planted = config.clone();
+        planted.site.title = "planted".into();
+        keep(&kept, &key, &planted).unwrap();
+        assert_eq!(take(&kept, &key).unwrap().site.title, "planted");
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(take(&kept, &key).is_none());
+        assert_eq!(load(&path).unwrap().site.title, "財經");
+        // An unsafe id in a copy is not taken either.
+        let mut unsafe_id = config.clone();
+        Arc::make_mut(&mut unsafe_id.feeds[0]).id = "../../etc".into();
+        keep(&kept, &key, &unsafe_id).unwrap();
+        assert!(take(&kept, &key).is_none());
     }
 
     #[test]
