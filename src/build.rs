@@ -602,15 +602,14 @@ async fn build_feed(run: &Arc<Run>, feed: &Arc<FeedConfig>) -> Result<FeedBuilt,
 fn started(run: &Run, feed: &FeedConfig) -> Option<(LastRead, FeedHealth)> {
     let mut starts = run.starts.lock().expect("feed starts");
     let (health, has_items) = starts.feeds.remove(&feed.id)?;
-    // `starts` takes a feed that published items to have them. True of files this listing
+    // `starts` takes a feed that published items to have them: true of files this listing
     // rendered (their key names its way of reading its page), not of files the same id
-    // rendered as a merged or ticker feed before: those go the way of a feed without items.
-    let published_items = health.published.as_ref().is_some_and(|p| p.items > 0);
-    if !has_items
-        || published_items
-            && health.published.as_ref().map(|p| &p.key)
-                != published_key(run, feed, &health).as_ref()
-    {
+    // rendered as a merged or ticker feed before, which go the way of a feed without items.
+    let others_files = health
+        .published
+        .as_ref()
+        .is_some_and(|p| p.items > 0 && Some(&p.key) != published_key(run, feed, &health).as_ref());
+    if !has_items || others_files {
         return None;
     }
     let last = starts
