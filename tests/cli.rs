@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 
@@ -39,6 +39,21 @@ fn good_page() -> Vec<u8> {
         ("2025/8/28 15:48", "/n/1", "英特爾獲美資挹注仍難提振信評"),
         ("2025/8/28 14:30", "/n/2", "台積電法說會前夕外資連三買"),
     ])
+}
+
+/// A server with the good page and a config of one feed reading it, built once.
+fn built_good_feed() -> (TestServer, tempfile::TempDir, PathBuf) {
+    let server = TestServer::start();
+    server.route("/good", Route::page("text/html", good_page()));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &feed("good", &server.url("/good")));
+    let first = run(&config, &["build", "--now", NOW]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    (server, dir, config)
 }
 
 #[test]
@@ -127,12 +142,8 @@ fn a_failing_feed_keeps_its_files_and_the_others_are_written() {
 
 #[test]
 fn same_pages_and_clock_give_the_same_bytes_and_leave_files_alone() {
-    let server = TestServer::start();
-    server.route("/good", Route::page("text/html", good_page()));
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &feed("good", &server.url("/good")));
+    let (_server, dir, config) = built_good_feed();
     let out = dir.path().join("public");
-    assert!(run(&config, &["build", "--now", NOW]).status.success());
     let first: Vec<(Vec<u8>, std::time::SystemTime)> = ["good.xml", "good.atom"]
         .iter()
         .map(|f| {
@@ -156,12 +167,8 @@ fn same_pages_and_clock_give_the_same_bytes_and_leave_files_alone() {
 
 #[test]
 fn an_edited_config_takes_effect_at_the_next_run() {
-    let server = TestServer::start();
-    server.route("/good", Route::page("text/html", good_page()));
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &feed("good", &server.url("/good")));
+    let (_server, dir, config) = built_good_feed();
     let out = dir.path().join("public");
-    assert!(run(&config, &["build", "--now", NOW]).status.success());
     // The run kept its checked config; the next run with the same text takes it.
     assert!(dir.path().join(".dateline/config.toml.checked").is_file());
     assert!(run(&config, &["build", "--now", NOW]).status.success());
@@ -294,11 +301,7 @@ fn only_builds_the_named_feeds_and_rejects_unknown_ids() {
 
 #[test]
 fn requests_carry_a_versioned_user_agent() {
-    let server = TestServer::start();
-    server.route("/good", Route::page("text/html", good_page()));
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &feed("good", &server.url("/good")));
-    assert!(run(&config, &["build", "--now", NOW]).status.success());
+    let (server, _dir, _config) = built_good_feed();
     let seen = server.seen();
     let agent = seen[0].headers.get("user-agent").unwrap().to_str().unwrap();
     assert!(

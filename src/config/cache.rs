@@ -100,7 +100,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Where the checked copy of the config at `path` is kept.
-pub fn kept_at(path: &Path) -> Option<PathBuf> {
+fn kept_at(path: &Path) -> Option<PathBuf> {
     let mut name = path.file_name()?.to_os_string();
     name.push(".checked");
     Some(super::base_dir_of(path).join(".dateline").join(name))
@@ -336,6 +336,14 @@ symbol = "TWSE:2330"
 title = "台積電"
 "#;
 
+    /// `text` as `config.toml` in a folder of its own.
+    fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
     fn parsed(text: &str) -> Config {
         Config::parse(text, Path::new("/srv/feeds/config.toml")).unwrap()
     }
@@ -360,9 +368,7 @@ title = "台積電"
 
     #[test]
     fn a_copy_is_taken_only_under_the_same_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, EVERY_KEY).unwrap();
+        let (dir, path) = config_file(EVERY_KEY);
         let first = load(&path).unwrap();
         let kept = kept_at(&path).unwrap();
         assert_eq!(kept, dir.path().join(".dateline/config.toml.checked"));
@@ -413,9 +419,7 @@ title = "台積電"
 
     #[test]
     fn a_damaged_copy_or_an_unwritable_folder_only_costs_the_reading() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, EVERY_KEY).unwrap();
+        let (_dir, path) = config_file(EVERY_KEY);
         load(&path).unwrap();
         let kept = kept_at(&path).unwrap();
         let whole = std::fs::read(&kept).unwrap();
@@ -428,9 +432,7 @@ title = "台積電"
         assert_eq!(std::fs::read(&kept).unwrap(), whole, "made again");
 
         // `.dateline` taken by a file: no copy can be kept, and the config still loads.
-        let blocked = tempfile::tempdir().unwrap();
-        let path = blocked.path().join("config.toml");
-        std::fs::write(&path, EVERY_KEY).unwrap();
+        let (blocked, path) = config_file(EVERY_KEY);
         std::fs::write(blocked.path().join(".dateline"), b"").unwrap();
         assert_eq!(load(&path).unwrap().feeds.len(), 5);
     }
@@ -465,9 +467,7 @@ title = "台積電"
     #[test]
     fn a_copy_others_may_write_is_not_taken() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, EVERY_KEY).unwrap();
+        let (_dir, path) = config_file(EVERY_KEY);
         let config = load(&path).unwrap();
         let kept = kept_at(&path).unwrap();
         let key = Key::of(&path, EVERY_KEY).unwrap();
@@ -487,9 +487,7 @@ title = "台積電"
 
     #[test]
     fn a_config_with_problems_is_never_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, EVERY_KEY.replace("Asia/Taipei", "Mars/Olympus")).unwrap();
+        let (_dir, path) = config_file(&EVERY_KEY.replace("Asia/Taipei", "Mars/Olympus"));
         assert!(matches!(load(&path), Err(ConfigError::Invalid { .. })));
         assert!(!kept_at(&path).unwrap().exists());
     }
