@@ -1630,6 +1630,17 @@ fn handcrafted_pages_agree() {
             None,
         ),
         case(
+            "card-link-with-its-date-inside",
+            doc(
+                "",
+                r#"<ul><li><a href="/a"><div class="t">Alpha rises</div><span class="d">08/28 15:40</span></a></li><li><a href="/b">Beta falls <span>2025-08-27 09:00</span></a></li><li><a href="/c"><div>Gamma <b>holds</b></div><p><span>市況</span> <em>8月26日</em> 10:05</p></a></li><li><a href="/d"><span>2025-08-25</span></a></li><li><a href="/e"><h3>Epsilon 2025-08-24</h3><span>2025-08-23 11:00</span></a></li></ul>"#,
+            ),
+            "li",
+            None,
+            None,
+            None,
+        ),
+        case(
             "dedupe-by-link",
             doc(
                 "",

@@ -15,7 +15,7 @@ use url::Url;
 
 use super::Item;
 use super::flat::{DateAtom, Flat, combine, merge, resolve};
-use super::text::{LINKS, Links, element_text, headline_element, link_key};
+use super::text::{Headline, LINKS, Links, element_text, headline_element, link_key};
 use crate::dates::{DateContext, Stamp};
 
 /// A listing found on the page, with what a person needs to judge it.
@@ -79,7 +79,7 @@ pub fn extract(
     let page_key = link_key(page_url);
 
     // Headline links and every element that contains one.
-    let mut candidates: Vec<(ElementRef, Url, String)> = Vec::new();
+    let mut candidates: Vec<(ElementRef, Url, String, Vec<ElementRef>)> = Vec::new();
     for a in document.select(&LINKS) {
         let Some(url) = a.value().attr("href").and_then(|h| links.resolve(h)) else {
             continue;
@@ -87,13 +87,14 @@ pub fn extract(
         if link_key(&url) == page_key {
             continue;
         }
-        let text = element_text(headline_element(a));
+        let headline = Headline::of(a, ctx);
+        let text = headline.text();
         if is_headline(&text) {
-            candidates.push((a, url, text));
+            candidates.push((a, url, text, headline.dates));
         }
     }
     let mut holds_headline: HashSet<NodeId> = HashSet::new();
-    for (a, _, _) in &candidates {
+    for (a, ..) in &candidates {
         holds_headline.insert(a.id());
         for ancestor in a.ancestors() {
             holds_headline.insert(ancestor.id());
@@ -102,7 +103,7 @@ pub fn extract(
 
     // Each headline's repeated item element, grouped by the container's place in the page.
     let mut groups: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
-    for (a, url, text) in candidates {
+    for (a, url, text, dates) in candidates {
         let Some((item, container)) = repeated_item(a, &holds_headline) else {
             continue;
         };
@@ -113,6 +114,7 @@ pub fn extract(
             link: a,
             url,
             title: text,
+            dates,
         });
     }
 
@@ -134,6 +136,8 @@ struct Candidate<'a> {
     link: ElementRef<'a>,
     url: Url,
     title: String,
+    /// The parts of the headline link that are its date.
+    dates: Vec<ElementRef<'a>>,
 }
 
 /// Words that label navigation, not news.
@@ -340,13 +344,21 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         .iter()
         .map(|c| flat.span(headline_element(c.link)))
         .collect();
+    let date_parts: Vec<Vec<(usize, usize)>> = by_item
+        .iter()
+        .map(|c| c.dates.iter().map(|d| flat.span(*d)).collect())
+        .collect();
     let containers: Vec<(usize, usize)> = by_item.iter().map(|c| flat.span(c.container)).collect();
     let n = by_item.len();
     let gather = |start: usize, end: usize, except: (usize, usize)| -> Vec<DateAtom> {
         flat.dates_in(start, end, except).copied().collect()
     };
     let inside: Vec<Vec<DateAtom>> = (0..n)
-        .map(|k| gather(spans[k].0, spans[k].1, title_spans[k]))
+        .map(|k| {
+            flat.dates_in_but(spans[k].0, spans[k].1, title_spans[k], &date_parts[k])
+                .copied()
+                .collect()
+        })
         .collect();
     // The gap before an item runs back to the previous item, across containers, so that a day
     // header between two lists (`<h3>8月28日</h3><ul>…`) falls into it.
@@ -378,9 +390,17 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
     };
     let count = |gaps: &Vec<Vec<DateAtom>>| gaps.iter().filter(|g| full(g)).count();
     let (n_inside, n_before, n_after) = (count(&inside), count(&before), count(&after));
+    // Dates that follow their headlines tie with dates before them when a date sits above the
+    // list (`更新时间：2025-08-28 16:05` over `<a>…</a><span>(08-28 15:48)</span>` rows): each
+    // gap before an item then holds the previous item's date. The first item's gap tells them
+    // apart: a date line that belongs to it sits in the list, a header above the list does not.
+    let header_above = || {
+        let first: Vec<&DateAtom> = before[0].iter().collect();
+        !first.is_empty() && first.iter().all(|atom| atom.pos < containers[0].0)
+    };
     let placement = if n_inside > 0 && n_inside >= n_before.max(n_after) {
         Placement::Inside
-    } else if n_after > n_before {
+    } else if n_after > n_before || (n_after > 0 && n_after == n_before && header_above()) {
         Placement::After
     } else {
         Placement::Before
@@ -393,6 +413,8 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
     let mut kept: Vec<usize> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut headlines = 0;
+    // Times of day with no day anywhere near them, of the items kept.
+    let mut bare_times: Vec<chrono::NaiveTime> = Vec::new();
     for k in 0..n {
         let own = combine(inside[k].iter().copied(), ctx.tz);
         let gap_before = combine(before[k].iter().copied(), ctx.tz);
@@ -404,6 +426,10 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
             Placement::Inside => own,
             Placement::Before => merge(own, gap_before, ctx.tz),
             Placement::After => merge(own, combine(after[k].iter().copied(), ctx.tz), ctx.tz),
+        };
+        let bare_time = match stamp {
+            Some(Stamp::TimeOfDay(time)) if carry.is_none() => Some(time),
+            _ => None,
         };
         let published = match stamp {
             Some(time @ Stamp::TimeOfDay(_)) => resolve(time, carry, ctx),
@@ -421,6 +447,7 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         headlines += 1;
         // A headline without a date that belongs to it is not an item; the same link twice is one.
         if published.is_some() && seen.insert(link_key(&candidate.url)) {
+            bare_times.extend(bare_time);
             kept.push(k);
             items.push(Item {
                 title: candidate.title.clone(),
@@ -432,6 +459,9 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
     }
     let dated = items.len();
     if dated < MIN_DATED {
+        return None;
+    }
+    if bare_times.len() == dated && !in_clock_order(&bare_times) {
         return None;
     }
     let share = dated as f64 / headlines.max(1) as f64;
@@ -451,13 +481,28 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         .collect();
     let chosen_inside: Vec<&Vec<DateAtom>> = kept.iter().map(|&k| &inside[k]).collect();
     Some(Listing {
-        selectors: infer_selectors(&chosen, &dropped, placement, flat, &chosen_inside),
+        selectors: infer_selectors(&chosen, &dropped, placement, flat, &chosen_inside, ctx.tz),
         items,
         candidates: headlines,
         placement,
         score,
         position: spans[0].0,
     })
+}
+
+/// Whether times of day read down a list fit in one day read one way: newest first or oldest
+/// first, across midnight at most once and not back past the first. A day's news is listed in
+/// order of time; the lengths of a rail of videos (`4:12`, `2:47`, `6:05`) read as times of day
+/// are in no order.
+fn in_clock_order(times: &[chrono::NaiveTime]) -> bool {
+    use chrono::Timelike;
+    const DAY: u32 = 24 * 60;
+    let minutes: Vec<u32> = times.iter().map(|t| t.hour() * 60 + t.minute()).collect();
+    // The minutes from each time to the next, going back (or forward) round the clock.
+    let span = |step: fn(u32, u32) -> u32| -> u32 {
+        minutes.windows(2).map(|w| step(w[0], w[1]) % DAY).sum()
+    };
+    span(|a, b| a + DAY - b) < DAY || span(|a, b| b + DAY - a) < DAY
 }
 
 fn headline_rank(candidate: &Candidate) -> (i32, usize) {
@@ -505,6 +550,7 @@ fn infer_selectors(
     placement: Placement,
     flat: &Flat,
     inside: &[&Vec<DateAtom>],
+    tz: chrono_tz::Tz,
 ) -> InferredSelectors {
     let container = items[0].container;
     let item_tag = items[0].item.value().name();
@@ -513,17 +559,15 @@ fn infer_selectors(
     let one_container = items.iter().all(|c| c.container.id() == container.id());
     // Anchor the container at the nearest ancestor with an id, for a selector that survives
     // unrelated changes elsewhere on the page.
-    let mut path = vec![css_step(container, one_container)];
+    let mut path = vec![(container, css_step(container, one_container))];
     if !(one_container && container.value().id().is_some()) {
         for ancestor in container.ancestors().filter_map(ElementRef::wrap).take(4) {
-            let step = css_step(ancestor, true);
-            path.push(step);
+            path.push((ancestor, css_step(ancestor, true)));
             if ancestor.value().id().is_some() {
                 break;
             }
         }
     }
-    path.reverse();
     let shared = common_class(items.iter().map(|c| c.item));
     let refinement = match shared {
         Some(class) => format!(".{class}"),
@@ -542,14 +586,93 @@ fn infer_selectors(
             only_dropped.iter().map(|c| format!(":not(.{c})")).collect()
         }
     };
-    let item = format!("{} > {item_tag}{refinement}", path.join(" > "));
+    let tail = format!("{item_tag}{refinement}");
+    let item = narrowed(&path, &tail, items, container);
     // Selector mode's default title is the item's main link, chosen by the same ranking as
     // here, so a title selector would only add a way to go wrong.
     let title = None;
     let date = (placement == Placement::Inside)
-        .then(|| date_selector(items, flat, inside))
+        .then(|| date_selector(items, flat, inside, tz))
         .flatten();
     InferredSelectors { item, title, date }
+}
+
+/// The item selector `path > tail`, narrowed where it would also match rows of another list
+/// (pages laid out in bare tables, a "most read" table beside the news table, often differ
+/// only in their attributes): the first attribute of a step, from the container outwards, that
+/// leaves out every other list, else the first step's position among its siblings.
+fn narrowed(
+    path: &[(ElementRef, String)],
+    tail: &str,
+    items: &[&Candidate],
+    container: ElementRef,
+) -> String {
+    let kept: HashSet<NodeId> = items.iter().map(|c| c.item.id()).collect();
+    // Other rows of the listing's own containers (a header row, an undated one) are selector
+    // mode's to take or leave, as they are for the selector as first made.
+    let containers: HashSet<NodeId> = items.iter().map(|c| c.container.id()).collect();
+    let join = |steps: &[String]| {
+        let mut parts: Vec<&str> = steps.iter().rev().map(String::as_str).collect();
+        parts.push(tail);
+        parts.join(" > ")
+    };
+    let steps: Vec<String> = path.iter().map(|(_, step)| step.clone()).collect();
+    let plain = join(&steps);
+    let Some(root) = container.ancestors().filter_map(ElementRef::wrap).last() else {
+        return plain;
+    };
+    // Every item of the listing and nothing outside its containers, as selector mode's DOM path
+    // would match them.
+    let exact = |selector: &str| {
+        Selector::parse(selector).is_ok_and(|compiled| {
+            let mut found = 0;
+            for el in root.select(&compiled) {
+                let in_listing = el
+                    .parent()
+                    .is_some_and(|parent| containers.contains(&parent.id()));
+                if !in_listing {
+                    return false;
+                }
+                found += usize::from(kept.contains(&el.id()));
+            }
+            found == kept.len()
+        })
+    };
+    if exact(&plain) {
+        return plain;
+    }
+    for (i, (element, _)) in path.iter().enumerate() {
+        let mut narrower = steps.clone();
+        for (name, value) in element.value().attrs() {
+            if matches!(name, "id" | "class" | "style" | "href" | "src")
+                || !is_css_ident(name)
+                || value.chars().any(char::is_control)
+            {
+                continue;
+            }
+            // Single quotes read plainly inside the TOML string of the snippet.
+            let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+            narrower[i] = format!("{}[{name}='{escaped}']", steps[i]);
+            let selector = join(&narrower);
+            if exact(&selector) {
+                return selector;
+            }
+        }
+    }
+    for (i, (element, _)) in path.iter().enumerate() {
+        let position = element
+            .prev_siblings()
+            .filter(|n| n.value().is_element())
+            .count()
+            + 1;
+        let mut narrower = steps.clone();
+        narrower[i] = format!("{}:nth-child({position})", steps[i]);
+        let selector = join(&narrower);
+        if exact(&selector) {
+            return selector;
+        }
+    }
+    plain
 }
 
 fn common_class<'a>(elements: impl Iterator<Item = ElementRef<'a>>) -> Option<String> {
@@ -572,7 +695,12 @@ fn common_class<'a>(elements: impl Iterator<Item = ElementRef<'a>>) -> Option<St
 /// The element (or attribute) that holds the date inside the items, as a selector relative to
 /// the item, when one selector finds it in every item. Without one, selector mode looks inside
 /// the item by itself, which is what auto mode did.
-fn date_selector(items: &[&Candidate], flat: &Flat, inside: &[&Vec<DateAtom>]) -> Option<String> {
+fn date_selector(
+    items: &[&Candidate],
+    flat: &Flat,
+    inside: &[&Vec<DateAtom>],
+    tz: chrono_tz::Tz,
+) -> Option<String> {
     let (first, atom) = items
         .iter()
         .zip(inside)
@@ -592,12 +720,17 @@ fn date_selector(items: &[&Candidate], flat: &Flat, inside: &[&Vec<DateAtom>]) -
         (true, None) => return None,
         (false, None) => step,
     };
-    // The selector must find each item's own date element, not only the first item's.
+    // The selector must find each item's own date element, not only the first item's, and that
+    // element must say all of the item's date: a day marked up alone with the time beside it
+    // (`<time datetime="2025-08-28">` then `<span>15:48</span>`) is read whole only without one.
     let spec = super::spec::ValueSpec::parse(&selector).ok()?;
     let everywhere = items.iter().zip(inside).all(|(c, atoms)| {
         let Some(atom) = atoms.first() else {
             return true;
         };
+        if combine(atoms.iter().copied(), tz) != Some(atom.stamp) {
+            return false;
+        }
         match (date_element(c.item, flat, atom), spec.element(c.item)) {
             (Some((want, _)), Some(found)) => want.id() == found.id(),
             _ => false,
@@ -676,6 +809,117 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn dates_after_headlines_are_not_shifted_by_a_date_above_the_list() {
+        let html = format!(
+            "<html><body><div class=box><div class=tit><h2>滚动新闻</h2>\
+             <span>更新时间：2025-08-28 16:05</span></div><div class=list>{}</div></div>\
+             </body></html>",
+            rows(
+                "<a href=\"/n/{i}\">{t}</a><span>(08-28 15:4{i})</span><br>",
+                &[
+                    "沪指站上3800点 三大指数集体收涨",
+                    "北向资金午后加速流入超百亿元",
+                    "央行今日开展逆回购操作"
+                ]
+            )
+        );
+        let items = found(
+            &html,
+            chrono_tz::Asia::Shanghai,
+            "2025-08-28T16:10:00+08:00",
+        );
+        assert_eq!(
+            items.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>(),
+            [
+                "2025-08-28T15:40:00+08:00",
+                "2025-08-28T15:41:00+08:00",
+                "2025-08-28T15:42:00+08:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn lengths_of_videos_are_not_times_of_day() {
+        let video = "<li><a href=\"/v/{i}\">{t}</a><span class=duration>{d}</span></li>";
+        let titles = [
+            "Nvidia CEO on the outlook for AI demand",
+            "Stocks hit record as traders look past Nvidia",
+            "Fed's Waller explains why he backs a cut",
+            "Why China stocks are on a tear this summer",
+        ];
+        let list = |lengths: &[&str]| {
+            let rows: String = titles
+                .iter()
+                .zip(lengths)
+                .enumerate()
+                .map(|(i, (t, d))| {
+                    video
+                        .replace("{i}", &i.to_string())
+                        .replace("{t}", t)
+                        .replace("{d}", d)
+                })
+                .collect();
+            format!("<html><body><ul>{rows}</ul></body></html>")
+        };
+        let now = "2025-08-28T18:00:00-04:00";
+        let tz = chrono_tz::America::New_York;
+        assert!(found(&list(&["4:12", "2:47", "6:05", "3:31"]), tz, now).is_empty());
+        // A day's list of times, newest first across midnight, is one.
+        assert_eq!(
+            found(&list(&["17:40", "09:15", "00:20", "23:55"]), tz, now).len(),
+            4
+        );
+        assert!(in_clock_order(
+            &["08:00", "09:30", "11:00"].map(|t| t.parse().unwrap())
+        ));
+        assert!(!in_clock_order(
+            &["04:12", "02:47", "06:05", "03:31"].map(|t| t.parse().unwrap())
+        ));
+    }
+
+    #[test]
+    fn the_item_selector_leaves_out_a_table_beside_the_listing_that_differs_only_in_attributes() {
+        let news = rows(
+            "<tr><td><font>2025/08/28 1{i}:48</font></td><td><a href=\"/n/{i}\">{t}</a></td></tr>",
+            &TW,
+        );
+        let hot = rows("<tr><td>{i}. <a href=\"/hot/{i}\">{t}</a></td></tr>", &TW);
+        let html = format!(
+            "<html><body><table><tr><td><table cellspacing=1 bgcolor='#CCCCCC'>{news}</table></td>\
+             <td><table cellpadding=3>{hot}</table></td></tr></table></body></html>"
+        );
+        let ctx = DateContext {
+            tz: chrono_tz::Asia::Taipei,
+            now: DateTime::parse_from_rfc3339("2025-08-28T20:00:00+08:00")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        let url = Url::parse("https://news.example.com/list").unwrap();
+        let found = extract(&html, &url, encoding_rs::UTF_8, &ctx);
+        let listing = found.best().unwrap();
+        assert_eq!(listing.items.len(), 3);
+        let item = Selector::parse(&listing.selectors.item).unwrap();
+        let document = Html::parse_document(&html);
+        let matched: Vec<String> = document
+            .select(&item)
+            .map(|row| {
+                row.select(&LINKS)
+                    .next()
+                    .unwrap()
+                    .attr("href")
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            matched,
+            ["/n/0", "/n/1", "/n/2"],
+            "{}",
+            listing.selectors.item
+        );
     }
 
     fn rows(template: &str, titles: &[&str]) -> String {

@@ -149,11 +149,27 @@ impl Flat {
         end: usize,
         except: (usize, usize),
     ) -> impl Iterator<Item = &DateAtom> {
+        self.dates_in_but(start, end, except, &[])
+    }
+
+    /// [`Flat::dates_in`], where the spans `kept` inside `except` still count (the date parts
+    /// of a headline link, see [`super::text::Headline`]).
+    pub fn dates_in_but<'s>(
+        &'s self,
+        start: usize,
+        end: usize,
+        except: (usize, usize),
+        kept: &'s [(usize, usize)],
+    ) -> impl Iterator<Item = &'s DateAtom> {
         let first = self.dates.partition_point(|d| d.pos < start);
         self.dates[first..]
             .iter()
             .take_while(move |d| d.pos < end)
-            .filter(move |d| d.in_attribute() || !(except.0..except.1).contains(&d.pos))
+            .filter(move |d| {
+                d.in_attribute()
+                    || !(except.0..except.1).contains(&d.pos)
+                    || kept.iter().any(|k| (k.0..k.1).contains(&d.pos))
+            })
     }
 
     /// The nearest date before `pos` that names a day (a time-only atom names none), not looking
@@ -171,11 +187,24 @@ impl Flat {
 
 /// The one stamp a group of atoms (an item's, or a gap's) stands for: the first full instant,
 /// else a day with the first time of day after it, else the day, else the time. Atoms marked up
-/// as dates speak first; the rest only when those say nothing.
+/// as dates speak first; the rest only when those say nothing, or to give a day marked up
+/// alone its time (`<time datetime="2025-08-28">2025.08.28</time> <span>15:48</span>`, as
+/// 工商時報 prints it).
 pub fn combine(atoms: impl IntoIterator<Item = DateAtom>, tz: Tz) -> Option<Stamp> {
     let atoms: Vec<DateAtom> = atoms.into_iter().collect();
     if atoms.iter().any(|a| a.semantic) {
         let marked = combine_in_order(atoms.iter().filter(|a| a.semantic).copied(), tz);
+        if let Some(Stamp::Day(day)) = marked {
+            let shown = combine_in_order(atoms.iter().filter(|a| !a.semantic).copied(), tz);
+            return Some(match shown {
+                Some(Stamp::TimeOfDay(time)) => Stamp::At(dates::on_day(day, time, tz)),
+                // The same day shown with its time.
+                Some(Stamp::At(at)) if dates::day_of(Stamp::At(at), tz) == Some(day) => {
+                    Stamp::At(at)
+                }
+                _ => Stamp::Day(day),
+            });
+        }
         if marked.is_some() {
             return marked;
         }
@@ -330,7 +359,42 @@ fn may_be_date(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::may_be_date;
+    use super::{DateAtom, combine, may_be_date};
+    use crate::dates::Stamp;
+    use chrono::{NaiveDate, NaiveTime, TimeZone};
+    use chrono_tz::Asia::Taipei;
+
+    fn atom(pos: usize, stamp: Stamp, semantic: bool) -> DateAtom {
+        DateAtom {
+            pos,
+            stamp,
+            attribute: semantic.then_some(0),
+            semantic,
+        }
+    }
+
+    #[test]
+    fn a_day_marked_up_alone_takes_the_time_shown_beside_it() {
+        let day = Stamp::Day(NaiveDate::from_ymd_opt(2025, 8, 28).unwrap());
+        let time = |h, m| Stamp::TimeOfDay(NaiveTime::from_hms_opt(h, m, 0).unwrap());
+        let at = |d, h, m| Stamp::At(Taipei.with_ymd_and_hms(2025, 8, d, h, m, 0).unwrap());
+        // <time datetime="2025-08-28">2025.08.28</time> <span>15:48</span>
+        let atoms = [
+            atom(1, day, true),
+            atom(2, day, false),
+            atom(3, time(15, 48), false),
+        ];
+        assert_eq!(combine(atoms, Taipei), Some(at(28, 15, 48)));
+        // The shown text dates the same day with its time.
+        let atoms = [atom(1, day, true), atom(2, at(28, 9, 5), false)];
+        assert_eq!(combine(atoms, Taipei), Some(at(28, 9, 5)));
+        // Shown text naming another day does not move the marked-up one.
+        let atoms = [atom(1, day, true), atom(2, at(27, 9, 5), false)];
+        assert_eq!(combine(atoms, Taipei), Some(day));
+        // A marked-up instant is never changed by what is shown.
+        let atoms = [atom(1, at(28, 7, 0), true), atom(2, time(15, 48), false)];
+        assert_eq!(combine(atoms, Taipei), Some(at(28, 7, 0)));
+    }
 
     #[test]
     fn relative_words_are_found_in_any_case_and_headlines_are_not() {

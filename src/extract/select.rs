@@ -5,7 +5,7 @@ use url::Url;
 
 use super::flat::{Flat, combine, resolve};
 use super::spec::ValueSpec;
-use super::text::{LINKS, Links, element_text, headline_element, headline_rank};
+use super::text::{Headline, LINKS, Links, element_text, headline_element, headline_rank};
 use super::{Item, dedupe_by_link};
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
@@ -42,7 +42,8 @@ pub fn extract_dom(
     let items = document
         .select(&select.item)
         .filter_map(|element| {
-            let (title, link, title_element) = title_and_link(element, &links, select)?;
+            let (title, link, title_element, title_dates) =
+                title_and_link(element, &links, select, ctx)?;
             let stamp = match &select.date {
                 Some(spec) => {
                     read_value(spec, element).and_then(|text| match &select.date_format {
@@ -63,6 +64,7 @@ pub fn extract_dom(
                         flat,
                         element,
                         title_element,
+                        &title_dates,
                         stamp,
                         select.date.is_none(),
                         ctx,
@@ -81,31 +83,46 @@ pub fn extract_dom(
     dedupe_by_link(items)
 }
 
+/// The item's title and link, the element the title was read from and the parts of that element
+/// left out of the title as its date.
+type TitleAndLink<'a> = (
+    String,
+    Option<Url>,
+    Option<ElementRef<'a>>,
+    Vec<ElementRef<'a>>,
+);
+
 fn title_and_link<'a>(
     element: ElementRef<'a>,
     links: &Links,
     select: &SelectConfig,
-) -> Option<(String, Option<Url>, Option<ElementRef<'a>>)> {
+    ctx: &DateContext,
+) -> Option<TitleAndLink<'a>> {
     // Ranking every anchor of the item is only needed where a selector leaves a value to it.
     let main_link = if select.title.is_none() || select.link.is_none() {
         main_link(element, links)
     } else {
         None
     };
+    let headline = match &select.title {
+        Some(_) => None,
+        None => main_link.as_ref().map(|(a, _)| Headline::of(*a, ctx)),
+    };
     let title_element = match &select.title {
         Some(spec) => spec.element(element),
-        None => main_link.as_ref().map(|(a, _)| headline_element(*a)),
+        None => headline.as_ref().map(|h| h.element),
     };
     let title = match &select.title {
         Some(spec) => read_value(spec, element).map(|t| super::text::clean(&t)),
-        None => title_element.map(element_text),
+        None => headline.as_ref().map(Headline::text),
     }
     .filter(|t| !t.is_empty())?;
+    let title_dates = headline.map(|h| h.dates).unwrap_or_default();
     let link = match &select.link {
         Some(spec) => read_value(spec, element).and_then(|href| links.resolve(&href)),
         None => main_link.map(|(_, url)| url),
     };
-    Some((title, link, title_element))
+    Some((title, link, title_element, title_dates))
 }
 
 /// The date of an item whose own date selector gave none or only a time of day.
@@ -113,15 +130,22 @@ fn date_from_context(
     flat: &Flat,
     item: ElementRef,
     title: Option<ElementRef>,
+    title_dates: &[ElementRef],
     own: Option<Stamp>,
     look_inside: bool,
     ctx: &DateContext,
 ) -> Option<chrono::DateTime<chrono_tz::Tz>> {
     let (start, end) = flat.span(item);
     let title_span = title.map_or((0, 0), |t| flat.span(t));
+    let kept: Vec<(usize, usize)> = title_dates.iter().map(|d| flat.span(*d)).collect();
     let own = own.or_else(|| {
         look_inside
-            .then(|| combine(flat.dates_in(start, end, title_span).copied(), ctx.tz))
+            .then(|| {
+                combine(
+                    flat.dates_in_but(start, end, title_span, &kept).copied(),
+                    ctx.tz,
+                )
+            })
             .flatten()
     });
     match own {
@@ -224,6 +248,44 @@ mod tests {
             items[1].link.as_ref().unwrap().as_str(),
             "https://news.example.com/tw/a/2.html?x=1&y=2"
         );
+    }
+
+    #[test]
+    fn a_card_link_holding_its_date_gives_the_title_without_it_and_the_date() {
+        let html = r#"<!DOCTYPE html><html><head><title>一覧</title></head><body><ul class="list">
+              <li><a href="/n/1"><div class="title">日経平均は続伸、半導体株に買い戻し</div><span class="date">08/28 15:40</span></a></li>
+              <li><a href="/n/2">トヨタ自動車、国内生産計画を上方修正 <span class="date">2025/08/27 09:05</span></a></li>
+              <li><a href="/n/3"><h3>台積電 8月28日法說會</h3><span>08/26</span></a></li>
+            </ul></body></html>"#;
+        let url = Url::parse("https://news.example.com/list").unwrap();
+        let config = select("ul.list > li", None, None, None);
+        let one_pass =
+            crate::extract::stream::extract(html, &url, encoding_rs::UTF_8, &config, &ctx())
+                .expect("a well-formed page is read in one pass");
+        for items in [
+            one_pass,
+            extract_dom(html, &url, encoding_rs::UTF_8, &config, &ctx()),
+        ] {
+            let read: Vec<(&str, String)> = items
+                .iter()
+                .map(|i| (i.title.as_str(), i.published.unwrap().to_rfc3339()))
+                .collect();
+            assert_eq!(
+                read,
+                [
+                    (
+                        "日経平均は続伸、半導体株に買い戻し",
+                        "2025-08-28T15:40:00+08:00".into()
+                    ),
+                    (
+                        "トヨタ自動車、国内生産計画を上方修正",
+                        "2025-08-27T09:05:00+08:00".into()
+                    ),
+                    // A heading is the headline: the date after it is the item's.
+                    ("台積電 8月28日法說會", "2025-08-26T00:00:00+08:00".into()),
+                ]
+            );
+        }
     }
 
     #[test]

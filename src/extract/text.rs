@@ -7,6 +7,9 @@ use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use url::Url;
 
+use super::flat::text_date;
+use crate::dates::DateContext;
+
 /// The text a reader should see: white space of every kind (U+3000, NBSP, newlines inside inline
 /// tags) collapsed to one space, trimmed, and characters XML 1.0 forbids or that only hide text
 /// removed. Entities are already decoded by the HTML parser.
@@ -137,6 +140,11 @@ pub fn element_text(element: ElementRef) -> String {
 }
 
 fn collect_text(element: ElementRef, out: &mut String) {
+    collect_text_but(element, &[], out);
+}
+
+/// The text of `element` without that of the elements `left_out` (their block breaks kept).
+fn collect_text_but(element: ElementRef, left_out: &[ElementRef], out: &mut String) {
     for child in element.children() {
         match child.value() {
             Node::Text(text) => out.push_str(text),
@@ -149,8 +157,10 @@ fn collect_text(element: ElementRef, out: &mut String) {
                 if block {
                     out.push(' ');
                 }
-                if let Some(child_el) = ElementRef::wrap(child) {
-                    collect_text(child_el, out);
+                if let Some(child_el) = ElementRef::wrap(child)
+                    && !left_out.iter().any(|e| e.id() == child_el.id())
+                {
+                    collect_text_but(child_el, left_out, out);
                 }
                 if block {
                     out.push(' ');
@@ -271,6 +281,51 @@ pub fn headline_element(link: ElementRef) -> ElementRef {
     link.select(&HEADINGS)
         .find(|h| !element_text(*h).is_empty())
         .unwrap_or(link)
+}
+
+/// A headline as a reader should see it: the headline part of a link (see
+/// [`headline_element`]), less the parts of it that are its date.
+pub struct Headline<'a> {
+    pub element: ElementRef<'a>,
+    /// Elements inside a link without a heading whose whole text is a date: the card link of many
+    /// mobile lists holds the headline and its date (`<a><div>標題</div><span>08/28 15:40</span>
+    /// </a>`). They are the item's date, not words of its title.
+    pub dates: Vec<ElementRef<'a>>,
+}
+
+impl<'a> Headline<'a> {
+    pub fn of(link: ElementRef<'a>, ctx: &DateContext) -> Headline<'a> {
+        let element = headline_element(link);
+        let mut dates: Vec<ElementRef> = Vec::new();
+        if element.id() == link.id() {
+            for el in link.descendants().skip(1).filter_map(ElementRef::wrap) {
+                if dates
+                    .iter()
+                    .any(|d| el.ancestors().any(|a| a.id() == d.id()))
+                {
+                    continue;
+                }
+                if text_date(&element_text(el), ctx).is_some() {
+                    dates.push(el);
+                }
+            }
+        }
+        let headline = Headline { element, dates };
+        // A link that is nothing but a date is not a headline with one.
+        if !headline.dates.is_empty() && headline.text().is_empty() {
+            return Headline {
+                element,
+                dates: Vec::new(),
+            };
+        }
+        headline
+    }
+
+    pub fn text(&self) -> String {
+        let mut raw = String::new();
+        collect_text_but(self.element, &self.dates, &mut raw);
+        clean(&raw)
+    }
 }
 
 static BASE_HREF: LazyLock<Selector> =

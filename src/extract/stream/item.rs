@@ -412,6 +412,37 @@ impl<'a> RawItem<'a> {
             .unwrap_or(link)
     }
 
+    /// `text::Headline::of` for link `link`: the headline part, the parts of it that are its
+    /// date, and its text without them.
+    fn headline(&self, link: usize, ctx: &DateContext) -> (usize, Vec<usize>, String) {
+        let element = self.headline_element(link);
+        let mut dates: Vec<usize> = Vec::new();
+        if element == link {
+            for i in (link + 1..self.els.len()).filter(|&i| self.within(i, link)) {
+                if dates.iter().any(|&d| self.within(i, d)) {
+                    continue;
+                }
+                if text_date(&self.element_text(i), ctx).is_some() {
+                    dates.push(i);
+                }
+            }
+        }
+        // The text between the date parts, with the breaks around them.
+        let el = &self.els[element];
+        let mut raw = String::new();
+        let mut from = el.text_from;
+        for &d in &dates {
+            raw.push_str(&self.text[from..self.els[d].text_from]);
+            from = self.els[d].text_to;
+        }
+        raw.push_str(&self.text[from..el.text_to]);
+        let text = clean(&raw);
+        if !dates.is_empty() && text.is_empty() {
+            return (element, Vec::new(), self.element_text(element));
+        }
+        (element, dates, text)
+    }
+
     /// The item's headline link as `select::main_link` picks it.
     fn main_link(&self, outside: &[Outside], links: &Links) -> Option<(usize, Url)> {
         let own = (self.els[0].name == "a").then_some(0);
@@ -440,17 +471,17 @@ impl<'a> RawItem<'a> {
         } else {
             None
         };
-        let (title, title_element) = match &select.title {
+        let (title, title_element, title_dates) = match &select.title {
             Some(spec) => match self.value(0, spec) {
-                Some((text, element)) => (clean(&text), Some(element)),
-                None => (String::new(), None),
+                Some((text, element)) => (clean(&text), Some(element), Vec::new()),
+                None => (String::new(), None, Vec::new()),
             },
             None => match &main_link {
                 Some((a, _)) => {
-                    let headline = self.headline_element(*a);
-                    (self.element_text(headline), Some(headline))
+                    let (headline, dates, text) = self.headline(*a, ctx);
+                    (text, Some(headline), dates)
                 }
-                None => (String::new(), None),
+                None => (String::new(), None, Vec::new()),
             },
         };
         if title.is_empty() {
@@ -480,13 +511,18 @@ impl<'a> RawItem<'a> {
                 }
             }
             None => {
-                let except = title_element.map_or((0, 0), |t| {
-                    (self.els[t].pos_from as usize, self.els[t].pos_to as usize)
-                });
+                let span =
+                    |el: usize| (self.els[el].pos_from as usize, self.els[el].pos_to as usize);
+                let except = title_element.map_or((0, 0), span);
+                let kept: Vec<(usize, usize)> = title_dates.iter().map(|&d| span(d)).collect();
                 let own = combine(
                     self.atoms
                         .iter()
-                        .filter(|a| a.in_attribute() || !(except.0..except.1).contains(&a.pos))
+                        .filter(|a| {
+                            a.in_attribute()
+                                || !(except.0..except.1).contains(&a.pos)
+                                || kept.iter().any(|k| (k.0..k.1).contains(&a.pos))
+                        })
                         .copied(),
                     ctx.tz,
                 );
