@@ -338,13 +338,17 @@ fn nearest_year(
         .min_by_key(|at| (*at - now).num_seconds().abs())
 }
 
-/// Full-width digits and punctuation to ASCII, every kind of space to one space, lower case.
+/// Full-width digits and punctuation to ASCII (and the other slashes to `/`), every kind of space
+/// to one space, lower case.
 fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
     for c in text.chars() {
         let c = match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            // Big5's full-width slash (A241) decodes to the division slash, and some CMSs type
+            // the fraction slash: `２０２５∕０８∕２８` is a date like `2025/08/28`.
+            '\u{2215}' | '\u{2044}' => '/',
             '\u{3000}' | '\u{00A0}' | '\u{2009}' | '\u{202F}' => ' ',
             '\u{200B}' | '\u{FEFF}' => continue,
             _ => c,
@@ -1289,6 +1293,17 @@ mod tests {
             "2025-08-28T23:48:00+08:00"
         );
         assert_eq!(with("yesterday", "%Y/%m/%d"), "none");
+    }
+
+    #[test]
+    fn other_slashes_are_slashes() {
+        let ctx = taipei();
+        // Big5 A241 decodes to U+2215 DIVISION SLASH.
+        assert_eq!(shown("２０２５∕０８∕２８", &ctx), "day 2025-08-28");
+        assert_eq!(shown("2025∕8∕28 15:48", &ctx), "2025-08-28T15:48:00+08:00");
+        // U+FF0F FULLWIDTH SOLIDUS and U+2044 FRACTION SLASH.
+        assert_eq!(shown("２０２５／０８／２８", &ctx), "day 2025-08-28");
+        assert_eq!(shown("08⁄28 15:48", &ctx), "2025-08-28T15:48:00+08:00");
     }
 
     #[test]
