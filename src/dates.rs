@@ -145,7 +145,7 @@ fn read_match_by_forms(text: &str, ctx: &DateContext) -> Option<DateMatch> {
     let mut used = Used::new(s);
     // A date written out wins over a relative word beside it: in "USA TODAY · Aug 27, 2025" or
     // "2025年8月28日 前場", the words are not the date.
-    let has_date_part = read_date(s, &mut Used::new(s)).is_some();
+    let has_date_part = read_date(s, ctx, &mut Used::new(s)).is_some();
     let stamp = read_epoch(s, ctx, &mut used)
         .or_else(|| read_rfc(s, ctx, &mut used))
         .or_else(|| {
@@ -609,7 +609,12 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
     };
     used.mark(m.range());
     let day = now.date_naive() - Duration::days(back);
-    match read_time(s, used) {
+    let time = read_time(s, used);
+    // "今日新聞 05/08/25 15:48": the day is the unread date's, not today.
+    if unread_date_left(s, used) {
+        return None;
+    }
+    match time {
         Some(time) => Some(Stamp::At(local_to_instant(day.and_time(time), ctx.tz))),
         None => Some(Stamp::Day(day)),
     }
@@ -623,6 +628,11 @@ static YMD_NUM: LazyLock<Regex> =
     LazyLock::new(|| re(r"(\d{4})\s?([-/.])\s?(\d{1,2})\s?[-/.]\s?(\d{1,2})\.?"));
 static ROC_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{3})([-/.])(\d{1,2})[-/.](\d{1,2})"));
 static DMY_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})([-/.])(\d{1,2})[-/.](\d{4})"));
+static YY_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})([-/.])(\d{1,2})([-/.])(\d{2})"));
+/// Shapes of a date that no reading pattern covers: a year and a month (`2025/08`, `2025年8月`),
+/// three numbers in a row (`5/6/7`).
+static DATE_SHAPE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\d{4}\s?[-/.年년]\s?\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{1,4}"));
 const MONTHS: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 static MDY_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
@@ -657,7 +667,7 @@ fn read_components(
 ) -> Option<Stamp> {
     // The weekday is noise for the reader but part of the date for coverage.
     let date = if may_have_date {
-        read_date(s, used)
+        read_date(s, ctx, used)
     } else {
         None
     };
@@ -665,6 +675,7 @@ fn read_components(
     let zone = time.and_then(|_| read_zone(s, ctx, used));
     match (date, time) {
         (None, None) => None,
+        (None, Some(_)) if unread_date_left(s, used) => None,
         (None, Some(time)) => Some(Stamp::TimeOfDay(time)),
         (Some(DatePart::Full(day)), None) => Some(Stamp::Day(day)),
         (Some(DatePart::Full(day)), Some(time)) => {
@@ -704,7 +715,7 @@ fn isolated<'t>(re: &Regex, s: &'t str, used: &Used) -> Option<regex::Captures<'
     re.captures_at(s, m.start())
 }
 
-fn read_date(s: &str, used: &mut Used) -> Option<DatePart> {
+fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
     let num = |c: &regex::Captures, i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
     let found = |c: &regex::Captures, used: &mut Used, part: Option<DatePart>| {
         if part.is_some() {
@@ -722,7 +733,10 @@ fn read_date(s: &str, used: &mut Used) -> Option<DatePart> {
         return found(&c, used, part);
     }
     if let Some(c) = isolated(&YMD_CJK, s, used) {
-        let part = ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?);
+        // In `2025年8月 15:48` the number after the month is the hour, not the day.
+        let hour_follows = !c[0].ends_with(['日', '일', '号', '號'])
+            && s[c.get(0)?.end()..].starts_with([':', '時', '时', '点', '點', '시']);
+        let part = ymd(num(&c, 1)?, num(&c, 2)?, num(&c, 3)?).filter(|_| !hour_follows);
         return found(&c, used, part);
     }
     if let Some(c) = isolated(&YMD_NUM, s, used) {
@@ -744,6 +758,14 @@ fn read_date(s: &str, used: &mut Used) -> Option<DatePart> {
         } else {
             ymd(year, a, b)
         };
+        return found(&c, used, part);
+    }
+    if let Some(c) = isolated(&YY_NUM, s, used) {
+        let part = (c[2] == c[4])
+            .then(|| two_digit_year(num(&c, 1)?, num(&c, 3)?, num(&c, 5)?, ctx))
+            .flatten()
+            .filter(|day| plausible_day(*day))
+            .map(DatePart::Full);
         return found(&c, used, part);
     }
     let latin = has_latin_letter(s);
@@ -770,6 +792,54 @@ fn read_date(s: &str, used: &mut Used) -> Option<DatePart> {
         return found(&c, used, part);
     }
     None
+}
+
+/// Readings of a two-digit year are trusted this far back when the string has several: within
+/// it, two readings of one string can only differ in month/day order, being a year apart otherwise.
+const TWO_DIGIT_YEAR_RECENT_DAYS: i64 = 183;
+
+/// `25/08/28` (株探 and Korean portals print yy/mm/dd), `08/28/25` (US mm/dd/yy), `28/08/25`
+/// (dd/mm/yy). Of the readings that are calendar days not after tomorrow, the only one; else the
+/// only one within half a year of the run's clock (listings are recent); else none. `05/08/25`
+/// may be May 8th or August 5th, and an undated item is better than a wrongly dated one.
+fn two_digit_year(a: u32, b: u32, c: u32, ctx: &DateContext) -> Option<NaiveDate> {
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let mut days: Vec<NaiveDate> = [(a, b, c), (c, a, b), (c, b, a)]
+        .into_iter()
+        .filter_map(|(year, month, dom)| NaiveDate::from_ymd_opt(2000 + year as i32, month, dom))
+        .filter(|day| *day <= today + Duration::days(1))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    if days.len() > 1 {
+        days.retain(|day| (today - *day).num_days() <= TWO_DIGIT_YEAR_RECENT_DAYS);
+    }
+    match days[..] {
+        [day] => Some(day),
+        _ => None,
+    }
+}
+
+/// Whether the text, past what has been read, still holds something shaped like a date: one the
+/// patterns matched but could not make a day of (`2025/13/45`, the ambiguous `05/08/25`), or a
+/// shape none reads (`2025/08`). A time beside it is no bare time of day: a row's
+/// `25/08/27 15:45` taken for one would be dated today, silently and wrongly.
+fn unread_date_left(s: &str, used: &Used) -> bool {
+    let latin = has_latin_letter(s);
+    [
+        &*ROC_FULL,
+        &*YMD_CJK,
+        &*YMD_NUM,
+        &*ROC_NUM,
+        &*DMY_NUM,
+        &*YY_NUM,
+        &*MD_CJK,
+        &*MD_NUM,
+        &*DATE_SHAPE,
+    ]
+    .into_iter()
+    .chain([&*MDY_EN, &*DMY_EN].into_iter().filter(|_| latin))
+    .any(|pattern| isolated(pattern, s, used).is_some())
 }
 
 /// Whether the (normalized, lowercase) text has a Latin letter, without which no English month
@@ -1293,6 +1363,82 @@ mod tests {
             "2025-08-28T23:48:00+08:00"
         );
         assert_eq!(with("yesterday", "%Y/%m/%d"), "none");
+    }
+
+    #[test]
+    fn two_digit_years_read_where_only_one_reading_is_a_recent_day() {
+        let ctx = ctx_at("2025-08-28T16:10:00+09:00", Asia::Tokyo);
+        let table = [
+            // 株探 (kabutan) news tables: yy/mm/dd with a non-breaking space before the time.
+            ("25/08/28\u{a0}15:48", "2025-08-28T15:48:00+09:00"),
+            // Read before this fix as today 15:45: the year was taken for no date at all.
+            ("25/08/27 15:45", "2025-08-27T15:45:00+09:00"),
+            ("25/08/26 15:30", "2025-08-26T15:30:00+09:00"),
+            // Korean portals print yy.mm.dd, some CMSs yy-mm-dd.
+            ("25.08.28", "day 2025-08-28"),
+            ("25-08-27 09:05", "2025-08-27T09:05:00+09:00"),
+            // US mm/dd/yy (MarketWatch tables) and UK dd/mm/yy: the other readings are no days.
+            ("08/28/25 3:48 PM", "2025-08-28T15:48:00+09:00"),
+            ("28/08/25", "day 2025-08-28"),
+            ("28.08.25 14:00", "2025-08-28T14:00:00+09:00"),
+            // yy/mm/dd 2025-03-24, or dd/mm/yy 2024-03-25: only the first is within half a year.
+            ("25/03/24", "day 2025-03-24"),
+            // dd/mm/yy 2025-08-24, or yy/mm/dd 2024-08-25: the nearer one is the only recent one.
+            ("24/08/25", "day 2025-08-24"),
+            // yy/mm/dd 2023-05-31 is old, but dd/mm/yy would be 2031 and mm/dd/yy no day at all.
+            ("23/05/31", "day 2023-05-31"),
+        ];
+        for (text, want) in table {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
+        for text in [
+            // May 8th (US) or August 5th (UK), both this summer: genuinely ambiguous.
+            "05/08/25 15:48",
+            "05/08/25",
+            // 2013-05-20 or 2020-05-13, both old: nothing tells them apart.
+            "13/05/20",
+            // Every reading is in the future or no day.
+            "25/08/31 10:00",
+            "99/99/99",
+            // Two separators: no form prints this.
+            "25/08-28 15:48",
+        ] {
+            assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_date_the_reader_cannot_read_is_not_taken_for_a_bare_time_of_day() {
+        let ctx = taipei();
+        for text in [
+            // A month that does not exist, a day past the month's end.
+            "2025/13/45 15:48",
+            "2/30 15:48",
+            // An ambiguous two-digit year.
+            "05/08/25 15:48",
+            // A year and month without the day.
+            "2025/08 15:48",
+            "2025年8月 15:48",
+            // dd/mm without a year, read nowhere: not today's 15:48.
+            "28/08 15:48",
+            "Aug 32, 2025 3:48 PM",
+            // A relative word beside an unreadable date does not make it today.
+            "今日新聞 05/08/25 15:48",
+        ] {
+            assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
+        }
+        // Times with no date beside them are still times of day.
+        for (text, want) in [
+            ("15:48", "time 15:48:00"),
+            ("(15:45)", "time 15:45:00"),
+            ("更新 15:48", "time 15:48:00"),
+            ("下午3:48", "time 15:48:00"),
+            ("15時48分", "time 15:48:00"),
+            ("3:48 PM ET", "time 15:48:00"),
+            ("今天 09:30", "2025-08-28T09:30:00+08:00"),
+        ] {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
     }
 
     #[test]
