@@ -544,11 +544,14 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 
 static JUST_NOW: LazyLock<Regex> =
     LazyLock::new(|| re(r"剛剛|刚刚|剛才|刚才|たった今|just now|moments? ago|^now$"));
+/// `5分鐘前`, `三小时前`, `兩個鐘頭前`, `半小時前`, `1個半小時前`, `1時間半前`: a count in digits or
+/// Chinese numerals, or a half, of a unit, ago.
 static AGO_CJK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(\d+)\s*(秒鐘|秒钟|秒|分鐘|分钟|分|小時|小时|個小時|个小时|時間|时间|天|日|週|周|星期|個月|个月|か月|ヶ月)\s*(?:前|以前)",
+        r"(?:(\d+|[一二兩两三四五六七八九十]{1,3})\s*(?:個|个)?\s*(半)?|(半)\s*(?:個|个)?)\s*(秒鐘|秒钟|秒|分鐘|分钟|分|小時|小时|鐘頭|钟头|時間|时间|天|日|週|周|星期|個月|个月|か月|ヶ月|カ月)\s*(半)?\s*(?:前|以前)",
     )
 });
+static HALF_HOUR_EN: LazyLock<Regex> = LazyLock::new(|| re(r"\bhalf an? hour ago\b"));
 static AGO_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"\b(\d+|an?|one)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?)\.?\s+ago\b",
@@ -556,6 +559,16 @@ static AGO_EN: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DAY_WORD: LazyLock<Regex> =
     LazyLock::new(|| re(r"今天|今日|today|昨天|昨日|yesterday|前天|一昨日|おととい"));
+
+/// The instant a span before the run's clock. Whole days back keep the wall-clock time, also
+/// across a DST change.
+fn ago_from_now(ago: Duration, ctx: &DateContext) -> Stamp {
+    let now = ctx.now.with_timezone(&ctx.tz);
+    if ago.num_seconds() % 86_400 == 0 {
+        return Stamp::At(local_to_instant(now.naive_local() - ago, ctx.tz));
+    }
+    Stamp::At(now - ago)
+}
 
 /// Relative forms against the run's clock, resolved in the feed's zone.
 fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
@@ -565,16 +578,30 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
         return Some(Stamp::At(now));
     }
     let ago = if let Some(c) = AGO_CJK.captures(s) {
-        let n: i64 = c[1].parse().ok().filter(|n| *n <= 10_000)?;
-        used.mark(c.get(0)?.range());
-        match &c[2] {
-            "秒鐘" | "秒钟" | "秒" => Some(Duration::seconds(n)),
-            "分鐘" | "分钟" | "分" => Some(Duration::minutes(n)),
-            "天" | "日" => Some(Duration::days(n)),
-            "週" | "周" | "星期" => Some(Duration::weeks(n)),
-            "個月" | "个月" | "か月" | "ヶ月" => Some(Duration::days(30 * n)),
-            _ => Some(Duration::hours(n)),
+        let n: i64 = match c.get(1) {
+            Some(count) => count_number(count.as_str()).filter(|n| *n <= 10_000)?,
+            None => 0,
+        };
+        let half = [2, 3, 5].iter().any(|&i| c.get(i).is_some());
+        let unit = &c[4];
+        let hours = matches!(unit, "小時" | "小时" | "鐘頭" | "钟头" | "時間" | "时间");
+        // Half a minute or half a month is no form anyone prints; leave such text unread.
+        if half && !hours {
+            return None;
         }
+        used.mark(c.get(0)?.range());
+        Some(match unit {
+            "秒鐘" | "秒钟" | "秒" => Duration::seconds(n),
+            "分鐘" | "分钟" | "分" => Duration::minutes(n),
+            "天" | "日" => Duration::days(n),
+            "週" | "周" | "星期" => Duration::weeks(n),
+            "個月" | "个月" | "か月" | "ヶ月" | "カ月" => Duration::days(30 * n),
+            _ => Duration::minutes(60 * n + if half { 30 } else { 0 }),
+        })
+    } else if let Some(m) = HALF_HOUR_EN.find(s) {
+        // Before the general form, which would read its "an hour ago" as a whole hour.
+        used.mark(m.range());
+        Some(Duration::minutes(30))
     } else if let Some(c) = AGO_EN.captures(s) {
         let n: i64 = match &c[1] {
             "a" | "an" | "one" => 1,
@@ -594,12 +621,7 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
         None
     };
     if let Some(ago) = ago {
-        // Whole days back keep the wall-clock time, also across a DST change.
-        if ago.num_seconds() % 86_400 == 0 {
-            let local = now.naive_local() - ago;
-            return Some(Stamp::At(local_to_instant(local, ctx.tz)));
-        }
-        return Some(Stamp::At(now - ago));
+        return Some(ago_from_now(ago, ctx));
     }
     let m = DAY_WORD.find(s)?;
     let back = match m.as_str() {
@@ -617,6 +639,29 @@ fn read_relative(s: &str, ctx: &DateContext, used: &mut Used) -> Option<Stamp> {
     match time {
         Some(time) => Some(Stamp::At(local_to_instant(day.and_time(time), ctx.tz))),
         None => Some(Stamp::Day(day)),
+    }
+}
+
+/// A count in digits, or in the Chinese numerals relative dates use (`三`, `兩`, `十五`, `二十`).
+fn count_number(text: &str) -> Option<i64> {
+    if let Ok(n) = text.parse() {
+        return Some(n);
+    }
+    let digit = |c: char| {
+        "一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|i| i as i64 + 1)
+            .or_else(|| matches!(c, '兩' | '两').then_some(2))
+    };
+    let chars: Vec<char> = text.chars().collect();
+    match chars[..] {
+        [one] if one != '十' => digit(one),
+        ['十'] => Some(10),
+        ['十', ones] => Some(10 + digit(ones)?),
+        [tens, '十'] => Some(10 * digit(tens)?),
+        [tens, '十', ones] => Some(10 * digit(tens)? + digit(ones)?),
+        _ => None,
     }
 }
 
@@ -1438,6 +1483,47 @@ mod tests {
             ("今天 09:30", "2025-08-28T09:30:00+08:00"),
         ] {
             assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
+    }
+
+    #[test]
+    fn half_hours_and_chinese_numerals_ago() {
+        let ctx = ctx_at("2025-08-28T16:10:00+08:00", Asia::Shanghai);
+        let table = [
+            // 华尔街见闻 / 新浪 / 36氪 listings.
+            ("半小时前", "2025-08-28T15:40:00+08:00"),
+            ("半小時前", "2025-08-28T15:40:00+08:00"),
+            ("半个小时前", "2025-08-28T15:40:00+08:00"),
+            ("半個鐘頭前", "2025-08-28T15:40:00+08:00"),
+            ("半个钟头前", "2025-08-28T15:40:00+08:00"),
+            ("一小时前", "2025-08-28T15:10:00+08:00"),
+            ("两小时前", "2025-08-28T14:10:00+08:00"),
+            ("兩個鐘頭前", "2025-08-28T14:10:00+08:00"),
+            ("1个半小时前", "2025-08-28T14:40:00+08:00"),
+            ("一個半小時前", "2025-08-28T14:40:00+08:00"),
+            ("十分钟前", "2025-08-28T16:00:00+08:00"),
+            ("十五分鐘前", "2025-08-28T15:55:00+08:00"),
+            ("二十分钟前", "2025-08-28T15:50:00+08:00"),
+            ("三天前", "2025-08-25T16:10:00+08:00"),
+            ("一周前", "2025-08-21T16:10:00+08:00"),
+            // Japanese portals (日経, Yahoo!ファイナンス).
+            ("30分前", "2025-08-28T15:40:00+08:00"),
+            ("1時間前", "2025-08-28T15:10:00+08:00"),
+            ("1時間半前", "2025-08-28T14:40:00+08:00"),
+            // Read as a whole hour before: "an hour ago" is inside it.
+            ("half an hour ago", "2025-08-28T15:40:00+08:00"),
+        ];
+        for (text, want) in table {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
+        for text in [
+            "半分前",
+            "半個月前",
+            "一一小时前",
+            "几分钟前",
+            "十一十分钟前",
+        ] {
+            assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
         }
     }
 
