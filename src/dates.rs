@@ -59,6 +59,33 @@ pub fn read(text: &str, ctx: &DateContext) -> Option<Stamp> {
     read_match(text, ctx).map(|m| m.stamp)
 }
 
+/// Read the whole value of an element or field known to hold the date (`date =` in a config):
+/// every form [`read`] knows, and the bare short forms listings print there (`3h`, `45m`, `1d`,
+/// `2w`, as X/Twitter cards and CNBC print them). Free text is not read this way: there `3D`,
+/// `5G` or `24h` are a printer, a network and a price change, not dates.
+pub fn read_field(text: &str, ctx: &DateContext) -> Option<Stamp> {
+    read(text, ctx).or_else(|| read_short_ago(text, ctx))
+}
+
+static SHORT_AGO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(\d{1,3}) ?(s|secs?|m|mins?|h|hrs?|d|w|wks?|mos?)$"));
+
+/// `3h`, `45m`, `1d`, `2w`, `3mo`, the whole text but for punctuation around it (`· 3h`).
+fn read_short_ago(text: &str, ctx: &DateContext) -> Option<Stamp> {
+    let norm = normalize(text);
+    let c = SHORT_AGO.captures(norm.trim_matches(|c: char| !c.is_alphanumeric()))?;
+    let n: i64 = c[1].parse().ok()?;
+    let ago = match &c[2] {
+        "s" | "sec" | "secs" => Duration::seconds(n),
+        "m" | "min" | "mins" => Duration::minutes(n),
+        "h" | "hr" | "hrs" => Duration::hours(n),
+        "d" => Duration::days(n),
+        "mo" | "mos" => Duration::days(30 * n),
+        _ => Duration::weeks(n),
+    };
+    Some(ago_from_now(ago, ctx))
+}
+
 /// Like [`read`], also saying how much of the text the date accounts for.
 pub fn read_match(text: &str, ctx: &DateContext) -> Option<DateMatch> {
     if let Some(stamp) = read_plain_numeric(text.trim(), ctx.tz) {
@@ -1524,6 +1551,49 @@ mod tests {
             "十一十分钟前",
         ] {
             assert_eq!(shown(text, &ctx), "none", "reading {text:?}");
+        }
+    }
+
+    #[test]
+    fn short_forms_without_ago_only_where_the_date_is_known() {
+        let ctx = taipei();
+        let field = |text: &str| match read_field(text, &ctx) {
+            Some(Stamp::At(at)) => at.to_rfc3339(),
+            other => format!("{other:?}"),
+        };
+        let table = [
+            // X/Twitter cards, CNBC and Investing.com lists.
+            ("3h", "2025-08-28T13:00:00+08:00"),
+            ("45m", "2025-08-28T15:15:00+08:00"),
+            ("1d", "2025-08-27T16:00:00+08:00"),
+            ("2w", "2025-08-14T16:00:00+08:00"),
+            ("30s", "2025-08-28T15:59:30+08:00"),
+            ("3H", "2025-08-28T13:00:00+08:00"),
+            ("5 hrs", "2025-08-28T11:00:00+08:00"),
+            ("· 3h", "2025-08-28T13:00:00+08:00"),
+            ("2mo", "2025-06-29T16:00:00+08:00"),
+            ("3 d", "2025-08-25T16:00:00+08:00"),
+        ];
+        for (text, want) in table {
+            assert_eq!(field(text), want, "reading {text:?} as a date field");
+            // In free text (auto mode's text nodes) the same string is no date.
+            assert_eq!(shown(text, &ctx), "none", "reading {text:?} as free text");
+        }
+        // The field reader reads everything the free-text reader reads.
+        assert_eq!(field("2 hours ago"), "2025-08-28T14:00:00+08:00");
+        assert_eq!(field("2025/8/28 15:48"), "2025-08-28T15:48:00+08:00");
+        // Only the whole value: not a model, a printer, a network, a count or a column header.
+        for text in [
+            "M2",
+            "3D printing",
+            "5G",
+            "1234h",
+            "h3",
+            "3 dd",
+            "24h 漲跌",
+            "3x",
+        ] {
+            assert_eq!(field(text), "None", "reading {text:?} as a date field");
         }
     }
 

@@ -354,7 +354,7 @@ fn item_date(value: Option<&Value>, format: Option<&str>, ctx: &DateContext) -> 
     let text = value_text(value?)?;
     match format {
         Some(format) => dates::read_with_format(&text, format, ctx),
-        None => dates::read(&text, ctx),
+        None => dates::read_field(&text, ctx),
     }
 }
 

@@ -48,7 +48,7 @@ pub fn extract_dom(
                 Some(spec) => {
                     read_value(spec, element).and_then(|text| match &select.date_format {
                         Some(format) => dates::read_with_format(&text, format, ctx),
-                        None => dates::read(&text, ctx),
+                        None => dates::read_field(&text, ctx),
                     })
                 }
                 None => None,

@@ -499,7 +499,7 @@ impl<'a> RawItem<'a> {
                     .value(2, spec)
                     .and_then(|(text, _)| match &select.date_format {
                         Some(format) => dates::read_with_format(&text, format, ctx),
-                        None => dates::read(&text, ctx),
+                        None => dates::read_field(&text, ctx),
                     });
                 match stamp {
                     Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => {
