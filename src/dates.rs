@@ -860,7 +860,11 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         return found(&c, used, part);
     }
     if let Some(c) = isolated(&MD_NUM, s, used) {
-        let part = valid_month_day(num(&c, 1)?, num(&c, 2)?);
+        let (first, second) = (num(&c, 1)?, num(&c, 2)?);
+        // Month first, as CJK and US portals print it; day first (`27/08 15:48`, as British and
+        // Hong Kong ones do) where the first number can be no month.
+        let part = valid_month_day(first, second)
+            .or_else(|| (first > 12).then(|| valid_month_day(second, first)).flatten());
         return found(&c, used, part);
     }
     None
@@ -1190,6 +1194,9 @@ mod tests {
             // MoneyDJ: no year; the run clock supplies it.
             ("08/28 15:48", "2025-08-28T15:48:00+08:00"),
             ("8/28", "day 2025-08-28"),
+            // Day first where the first number can be no month (British, Hong Kong portals).
+            ("27/08 15:48", "2025-08-27T15:48:00+08:00"),
+            ("27/08", "day 2025-08-27"),
             // 中央社 and Japanese portals.
             ("2025年8月28日 15時48分", "2025-08-28T15:48:00+08:00"),
             ("8月28日", "day 2025-08-28"),
@@ -1491,8 +1498,8 @@ mod tests {
             // A year and month without the day.
             "2025/08 15:48",
             "2025年8月 15:48",
-            // dd/mm without a year, read nowhere: not today's 15:48.
-            "28/08 15:48",
+            // Neither month/day nor day/month.
+            "13/13 15:48",
             "Aug 32, 2025 3:48 PM",
             // A relative word beside an unreadable date does not make it today.
             "今日新聞 05/08/25 15:48",
