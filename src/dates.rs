@@ -863,8 +863,11 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         let (first, second) = (num(&c, 1)?, num(&c, 2)?);
         // Month first, as CJK and US portals print it; day first (`27/08 15:48`, as British and
         // Hong Kong ones do) where the first number can be no month.
-        let part = valid_month_day(first, second)
-            .or_else(|| (first > 12).then(|| valid_month_day(second, first)).flatten());
+        let part = valid_month_day(first, second).or_else(|| {
+            (first > 12)
+                .then(|| valid_month_day(second, first))
+                .flatten()
+        });
         return found(&c, used, part);
     }
     None

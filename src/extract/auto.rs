@@ -118,16 +118,22 @@ pub fn extract(
         });
     }
 
-    let mut listings: Vec<Listing> = groups
+    let mut listings: Vec<(Listing, Narrowing)> = groups
         .into_values()
         .filter_map(|group| listing(group, &flat, ctx))
         .collect();
-    listings.sort_by(|a, b| {
+    listings.sort_by(|(a, _), (b, _)| {
         b.score
             .total_cmp(&a.score)
             .then(a.position.cmp(&b.position))
     });
-    Found { listings }
+    // Matching a selector over the page is worth it for the listing a snippet is made of.
+    if let Some((best, narrowing)) = listings.first_mut() {
+        best.selectors.item = narrowing.narrowed(&document);
+    }
+    Found {
+        listings: listings.into_iter().map(|(listing, _)| listing).collect(),
+    }
 }
 
 struct Candidate<'a> {
@@ -319,7 +325,7 @@ const SPONSORED: &[&str] = &[
     "特企",
 ];
 
-fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<Listing> {
+fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<(Listing, Narrowing)> {
     // One candidate per item element: the headline is the longest link text, preferring links
     // inside a heading.
     let mut by_item: Vec<Candidate> = Vec::new();
@@ -480,14 +486,17 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<List
         .map(|k| &by_item[k])
         .collect();
     let chosen_inside: Vec<&Vec<DateAtom>> = kept.iter().map(|&k| &inside[k]).collect();
-    Some(Listing {
-        selectors: infer_selectors(&chosen, &dropped, placement, flat, &chosen_inside, ctx.tz),
+    let (selectors, narrowing) =
+        infer_selectors(&chosen, &dropped, placement, flat, &chosen_inside, ctx.tz);
+    let listing = Listing {
+        selectors,
         items,
         candidates: headlines,
         placement,
         score,
         position: spans[0].0,
-    })
+    };
+    Some((listing, narrowing))
 }
 
 /// Whether times of day read down a list fit in one day read one way: newest first or oldest
@@ -551,7 +560,7 @@ fn infer_selectors(
     flat: &Flat,
     inside: &[&Vec<DateAtom>],
     tz: chrono_tz::Tz,
-) -> InferredSelectors {
+) -> (InferredSelectors, Narrowing) {
     let container = items[0].container;
     let item_tag = items[0].item.value().name();
     // A listing split over several containers (a list per day) is named by what they share, so
@@ -559,10 +568,10 @@ fn infer_selectors(
     let one_container = items.iter().all(|c| c.container.id() == container.id());
     // Anchor the container at the nearest ancestor with an id, for a selector that survives
     // unrelated changes elsewhere on the page.
-    let mut path = vec![(container, css_step(container, one_container))];
+    let mut path = vec![(container.id(), css_step(container, one_container))];
     if !(one_container && container.value().id().is_some()) {
         for ancestor in container.ancestors().filter_map(ElementRef::wrap).take(4) {
-            path.push((ancestor, css_step(ancestor, true)));
+            path.push((ancestor.id(), css_step(ancestor, true)));
             if ancestor.value().id().is_some() {
                 break;
             }
@@ -587,92 +596,113 @@ fn infer_selectors(
         }
     };
     let tail = format!("{item_tag}{refinement}");
-    let item = narrowed(&path, &tail, items, container);
+    let narrowing = Narrowing {
+        path,
+        tail,
+        kept: items.iter().map(|c| c.item.id()).collect(),
+        containers: items.iter().map(|c| c.container.id()).collect(),
+    };
+    let item = narrowing.plain();
     // Selector mode's default title is the item's main link, chosen by the same ranking as
     // here, so a title selector would only add a way to go wrong.
     let title = None;
     let date = (placement == Placement::Inside)
         .then(|| date_selector(items, flat, inside, tz))
         .flatten();
-    InferredSelectors { item, title, date }
+    (InferredSelectors { item, title, date }, narrowing)
 }
 
-/// The item selector `path > tail`, narrowed where it would also match rows of another list
-/// (pages laid out in bare tables, a "most read" table beside the news table, often differ
-/// only in their attributes): the first attribute of a step, from the container outwards, that
-/// leaves out every other list, else the first step's position among its siblings.
-fn narrowed(
-    path: &[(ElementRef, String)],
-    tail: &str,
-    items: &[&Candidate],
-    container: ElementRef,
-) -> String {
-    let kept: HashSet<NodeId> = items.iter().map(|c| c.item.id()).collect();
-    // Other rows of the listing's own containers (a header row, an undated one) are selector
-    // mode's to take or leave, as they are for the selector as first made.
-    let containers: HashSet<NodeId> = items.iter().map(|c| c.container.id()).collect();
-    let join = |steps: &[String]| {
+/// The item selector of a listing, `path > tail` (the path from the container outwards), with
+/// what narrowing it takes: its items and their containers.
+struct Narrowing {
+    path: Vec<(NodeId, String)>,
+    tail: String,
+    kept: HashSet<NodeId>,
+    containers: HashSet<NodeId>,
+}
+
+impl Narrowing {
+    fn join(&self, steps: &[String]) -> String {
         let mut parts: Vec<&str> = steps.iter().rev().map(String::as_str).collect();
-        parts.push(tail);
+        parts.push(&self.tail);
         parts.join(" > ")
-    };
-    let steps: Vec<String> = path.iter().map(|(_, step)| step.clone()).collect();
-    let plain = join(&steps);
-    let Some(root) = container.ancestors().filter_map(ElementRef::wrap).last() else {
-        return plain;
-    };
-    // Every item of the listing and nothing outside its containers, as selector mode's DOM path
-    // would match them.
-    let exact = |selector: &str| {
-        Selector::parse(selector).is_ok_and(|compiled| {
-            let mut found = 0;
-            for el in root.select(&compiled) {
-                let in_listing = el
-                    .parent()
-                    .is_some_and(|parent| containers.contains(&parent.id()));
-                if !in_listing {
-                    return false;
-                }
-                found += usize::from(kept.contains(&el.id()));
-            }
-            found == kept.len()
-        })
-    };
-    if exact(&plain) {
-        return plain;
     }
-    for (i, (element, _)) in path.iter().enumerate() {
-        let mut narrower = steps.clone();
-        for (name, value) in element.value().attrs() {
-            if matches!(name, "id" | "class" | "style" | "href" | "src")
-                || !is_css_ident(name)
-                || value.chars().any(char::is_control)
-            {
-                continue;
+
+    fn plain(&self) -> String {
+        let steps: Vec<String> = self.path.iter().map(|(_, step)| step.clone()).collect();
+        self.join(&steps)
+    }
+
+    /// The selector, narrowed where it would also match rows of another list (pages laid out
+    /// in bare tables, a "most read" table beside the news table, often differ only in their
+    /// attributes): the first attribute of a step, from the container outwards, that leaves
+    /// out every other list, else the first step's position among its siblings.
+    fn narrowed(&self, document: &Html) -> String {
+        let steps: Vec<String> = self.path.iter().map(|(_, step)| step.clone()).collect();
+        let plain = self.join(&steps);
+        let root = document.root_element();
+        // Every item of the listing and nothing outside its containers (a header row or an
+        // undated one in them is selector mode's to take or leave), as selector mode's DOM path
+        // would match them.
+        let exact = |selector: &str| {
+            Selector::parse(selector).is_ok_and(|compiled| {
+                let mut found = 0;
+                for el in root.select(&compiled) {
+                    let in_listing = el
+                        .parent()
+                        .is_some_and(|parent| self.containers.contains(&parent.id()));
+                    if !in_listing {
+                        return false;
+                    }
+                    found += usize::from(self.kept.contains(&el.id()));
+                }
+                found == self.kept.len()
+            })
+        };
+        if exact(&plain) {
+            return plain;
+        }
+        let elements: Vec<ElementRef> = self
+            .path
+            .iter()
+            .filter_map(|(id, _)| document.tree.get(*id).and_then(ElementRef::wrap))
+            .collect();
+        if elements.len() != steps.len() {
+            return plain;
+        }
+        for (i, element) in elements.iter().enumerate() {
+            let mut narrower = steps.clone();
+            for (name, value) in element.value().attrs() {
+                if matches!(name, "id" | "class" | "style" | "href" | "src")
+                    || !is_css_ident(name)
+                    || value.chars().any(char::is_control)
+                {
+                    continue;
+                }
+                // Single quotes read plainly inside the TOML string of the snippet.
+                let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+                narrower[i] = format!("{}[{name}='{escaped}']", steps[i]);
+                let selector = self.join(&narrower);
+                if exact(&selector) {
+                    return selector;
+                }
             }
-            // Single quotes read plainly inside the TOML string of the snippet.
-            let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
-            narrower[i] = format!("{}[{name}='{escaped}']", steps[i]);
-            let selector = join(&narrower);
+        }
+        for (i, element) in elements.iter().enumerate() {
+            let position = element
+                .prev_siblings()
+                .filter(|n| n.value().is_element())
+                .count()
+                + 1;
+            let mut narrower = steps.clone();
+            narrower[i] = format!("{}:nth-child({position})", steps[i]);
+            let selector = self.join(&narrower);
             if exact(&selector) {
                 return selector;
             }
         }
+        plain
     }
-    for (i, (element, _)) in path.iter().enumerate() {
-        let position = element
-            .prev_siblings()
-            .filter(|n| n.value().is_element())
-            .count()
-            + 1;
-        let mut narrower = steps.clone();
-        narrower[i] = format!("{}:nth-child({position})", steps[i]);
-        let selector = join(&narrower);
-        if exact(&selector) {
-            return selector;
-        }
-    }
-    plain
 }
 
 fn common_class<'a>(elements: impl Iterator<Item = ElementRef<'a>>) -> Option<String> {
