@@ -118,8 +118,10 @@ pub fn extract(
         });
     }
 
-    let mut listings: Vec<(Listing, Narrowing)> = groups
-        .into_values()
+    let mut groups: Vec<Vec<Candidate>> = groups.into_values().collect();
+    groups.sort_by_key(|group| flat.pos(group[0].item));
+    let mut listings: Vec<(Listing, Narrowing)> = join_continued(groups)
+        .into_iter()
         .filter_map(|group| listing(group, &flat, ctx))
         .collect();
     listings.sort_by(|(a, _), (b, _)| {
@@ -267,6 +269,36 @@ fn repeated_item<'a>(
         current = parent;
     }
     None
+}
+
+/// Groups whose containers are siblings of one tag, one holding the other's classes and more
+/// (`div.collection`, then the batch a "load more" button appended, `div.collection.more`),
+/// with items of one kind, are one listing. Groups come in page order.
+fn join_continued(groups: Vec<Vec<Candidate>>) -> Vec<Vec<Candidate>> {
+    let classes =
+        |el: ElementRef| -> HashSet<String> { el.value().classes().map(str::to_string).collect() };
+    let continues = |first: &Candidate, next: &Candidate| {
+        let (a, b) = (first.container, next.container);
+        let (a_classes, b_classes) = (classes(a), classes(b));
+        a.id() != b.id()
+            && a.parent().map(|p| p.id()) == b.parent().map(|p| p.id())
+            && a.value().name() == b.value().name()
+            && !a_classes.is_disjoint(&b_classes)
+            && (a_classes.is_subset(&b_classes) || b_classes.is_subset(&a_classes))
+            && first.item.value().name() == next.item.value().name()
+            && classes(first.item) == classes(next.item)
+    };
+    let mut joined: Vec<Vec<Candidate>> = Vec::new();
+    for group in groups {
+        match joined
+            .iter()
+            .position(|listing| continues(&listing[0], &group[0]))
+        {
+            Some(i) => joined[i].extend(group),
+            None => joined.push(group),
+        }
+    }
+    joined
 }
 
 /// Where an element sits: the tags, ids and classes of its ancestors and itself. Listings split
@@ -568,7 +600,25 @@ fn infer_selectors(
     let one_container = items.iter().all(|c| c.container.id() == container.id());
     // Anchor the container at the nearest ancestor with an id, for a selector that survives
     // unrelated changes elsewhere on the page.
-    let mut path = vec![(container.id(), css_step(container, one_container))];
+    // Containers that continue one another share some classes (see `join_continued`).
+    let container_step = if one_container {
+        css_step(container, true)
+    } else {
+        let mut shared: Vec<&str> = container.value().classes().collect();
+        shared.retain(|class| {
+            items
+                .iter()
+                .all(|c| c.container.value().classes().any(|other| other == *class))
+        });
+        let mut step = container.value().name().to_string();
+        shared.sort_unstable();
+        for class in shared.into_iter().filter(|c| is_css_ident(c)) {
+            step.push('.');
+            step.push_str(class);
+        }
+        step
+    };
+    let mut path = vec![(container.id(), container_step)];
     if !(one_container && container.value().id().is_some()) {
         for ancestor in container.ancestors().filter_map(ElementRef::wrap).take(4) {
             path.push((ancestor.id(), css_step(ancestor, true)));
@@ -950,6 +1000,30 @@ mod tests {
             "{}",
             listing.selectors.item
         );
+    }
+
+    #[test]
+    fn a_listing_continued_in_a_container_with_one_more_class_is_one_listing() {
+        let row = "<div class=el><a href=\"/{i}\">{t}</a><span>2025/08/28 1{i}:00</span></div>";
+        let more =
+            "<div class=el><a href=\"/more/{i}\">{t}</a><span>2025/08/27 1{i}:30</span></div>";
+        let now = "2025-08-28T20:00:00+08:00";
+        let tz = chrono_tz::Asia::Taipei;
+        let joined = format!(
+            "<html><body><main><div class=\"list scroll\">{}</div><div class=ad>ad</div>\
+             <div class=\"list scroll more\">{}</div></main></body></html>",
+            rows(row, &TW),
+            rows(more, &TW)
+        );
+        assert_eq!(found(&joined, tz, now).len(), 6);
+        // Sibling lists of other kinds stay apart.
+        let apart = format!(
+            "<html><body><main><div class=\"list latest\">{}</div>\
+             <div class=\"list hot\">{}</div></main></body></html>",
+            rows(row, &TW),
+            rows(more, &TW)
+        );
+        assert_eq!(found(&apart, tz, now).len(), 3);
     }
 
     fn rows(template: &str, titles: &[&str]) -> String {
