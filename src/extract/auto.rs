@@ -93,6 +93,11 @@ pub fn extract(
             candidates.push((a, url, text, headline.dates));
         }
     }
+    // Every headline link, with where it leads.
+    let headline_links: HashMap<NodeId, String> = candidates
+        .iter()
+        .map(|(a, url, ..)| (a.id(), link_key(url)))
+        .collect();
     let mut holds_headline: HashSet<NodeId> = HashSet::new();
     for (a, ..) in &candidates {
         holds_headline.insert(a.id());
@@ -122,7 +127,7 @@ pub fn extract(
     groups.sort_by_key(|group| flat.pos(group[0].item));
     let mut listings: Vec<(Listing, Narrowing)> = join_continued(groups)
         .into_iter()
-        .filter_map(|group| listing(group, &flat, ctx))
+        .filter_map(|group| listing(group, &flat, &headline_links, ctx))
         .collect();
     listings.sort_by(|(a, _), (b, _)| {
         b.score
@@ -357,7 +362,12 @@ const SPONSORED: &[&str] = &[
     "特企",
 ];
 
-fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<(Listing, Narrowing)> {
+fn listing(
+    group: Vec<Candidate>,
+    flat: &Flat,
+    headline_links: &HashMap<NodeId, String>,
+    ctx: &DateContext,
+) -> Option<(Listing, Narrowing)> {
     // One candidate per item element: the headline is the longest link text, preferring links
     // inside a heading.
     let mut by_item: Vec<Candidate> = Vec::new();
@@ -393,9 +403,19 @@ fn listing(group: Vec<Candidate>, flat: &Flat, ctx: &DateContext) -> Option<(Lis
     };
     let inside: Vec<Vec<DateAtom>> = (0..n)
         .map(|k| {
-            flat.dates_in_but(spans[k].0, spans[k].1, title_spans[k], &date_parts[k])
+            let all: Vec<DateAtom> = flat
+                .dates_in_but(spans[k].0, spans[k].1, title_spans[k], &date_parts[k])
                 .copied()
-                .collect()
+                .collect();
+            // Dates of other headlines inside the item (a 延伸閱讀 block of dated related
+            // links) are theirs; the item's own date is outside them, where it has one.
+            let theirs = others_in(&by_item[k], flat, headline_links);
+            let own: Vec<DateAtom> = all
+                .iter()
+                .filter(|atom| !theirs.iter().any(|t| (t.0..t.1).contains(&atom.pos)))
+                .copied()
+                .collect();
+            if own.is_empty() { all } else { own }
         })
         .collect();
     // The gap before an item runs back to the previous item, across containers, so that a day
@@ -544,6 +564,37 @@ fn in_clock_order(times: &[chrono::NaiveTime]) -> bool {
         minutes.windows(2).map(|w| step(w[0], w[1]) % DAY).sum()
     };
     span(|a, b| a + DAY - b) < DAY || span(|a, b| b + DAY - a) < DAY
+}
+
+/// The spans of what other headlines (links elsewhere than the item's own) hold inside an item:
+/// for each, its largest ancestor inside the item that does not hold the item's headline.
+fn others_in(
+    candidate: &Candidate,
+    flat: &Flat,
+    headline_links: &HashMap<NodeId, String>,
+) -> Vec<(usize, usize)> {
+    let own = link_key(&candidate.url);
+    let item = candidate.item.id();
+    let holds_own: HashSet<NodeId> = candidate.link.ancestors().map(|a| a.id()).collect();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for link in candidate.item.descendants().filter_map(ElementRef::wrap) {
+        match headline_links.get(&link.id()) {
+            Some(key) if *key != own => {}
+            _ => continue,
+        }
+        if spans.iter().any(|s| (s.0..s.1).contains(&flat.pos(link))) {
+            continue;
+        }
+        let mut region = link;
+        while let Some(parent) = region.parent().and_then(ElementRef::wrap) {
+            if parent.id() == item || holds_own.contains(&parent.id()) {
+                break;
+            }
+            region = parent;
+        }
+        spans.push(flat.span(region));
+    }
+    spans
 }
 
 fn headline_rank(candidate: &Candidate) -> (i32, usize) {
