@@ -93,10 +93,10 @@ pub fn extract(
             candidates.push((a, url, text, headline.dates));
         }
     }
-    // Every headline link, with where it leads.
-    let headline_links: HashMap<NodeId, String> = candidates
+    // Every headline link in page order, with where it leads.
+    let headline_links: Vec<(usize, ElementRef, String)> = candidates
         .iter()
-        .map(|(a, url, ..)| (a.id(), link_key(url)))
+        .map(|(a, url, ..)| (flat.pos(*a), *a, link_key(url)))
         .collect();
     let mut holds_headline: HashSet<NodeId> = HashSet::new();
     for (a, ..) in &candidates {
@@ -197,13 +197,15 @@ const NOT_HEADLINES: &[&str] = &[
 
 /// Text that reads as a headline: long enough in its script, not a label, a number or a symbol.
 pub fn is_headline(text: &str) -> bool {
-    let lower = text.trim().to_lowercase();
-    if NOT_HEADLINES.contains(&lower.as_str()) {
-        return false;
-    }
-    // "更多8/27新聞 >>", "More market news »": a label with a little more on it.
-    if text.chars().count() <= 20
-        && [
+    let chars = text.chars().count();
+    // Labels are short: only those are lowercased and compared (every link of a page comes here).
+    if chars <= 20 {
+        let lower = text.trim().to_lowercase();
+        if NOT_HEADLINES.contains(&lower.as_str()) {
+            return false;
+        }
+        // "更多8/27新聞 >>", "More market news »": a label with a little more on it.
+        if [
             "更多",
             "看更多",
             "查看更多",
@@ -216,18 +218,25 @@ pub fn is_headline(text: &str) -> bool {
         ]
         .iter()
         .any(|w| lower.starts_with(w))
-    {
-        return false;
+        {
+            return false;
+        }
     }
-    let chars = text.chars().count();
     if chars > 300 {
         return false;
     }
+    // CJK ideographs and hangul syllables are letters: told apart first, they skip Unicode's
+    // slow table lookup.
+    let is_letter = |c: char| {
+        c.is_ascii_alphabetic()
+            || matches!(c as u32, 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
+            || (!c.is_ascii() && c.is_alphabetic())
+    };
     let wide = text.chars().filter(|c| is_wide(*c)).count();
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = text.chars().filter(|c| is_letter(*c)).count();
     let words = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().any(char::is_alphabetic) && !w.chars().all(is_wide))
+        .split(|c: char| !(c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphanumeric())))
+        .filter(|w| w.chars().any(is_letter) && !w.chars().all(is_wide))
         .count();
     // A CJK character carries about a word's meaning.
     let weight = wide + words;
@@ -365,7 +374,7 @@ const SPONSORED: &[&str] = &[
 fn listing(
     group: Vec<Candidate>,
     flat: &Flat,
-    headline_links: &HashMap<NodeId, String>,
+    headline_links: &[(usize, ElementRef, String)],
     ctx: &DateContext,
 ) -> Option<(Listing, Narrowing)> {
     // One candidate per item element: the headline is the longest link text, preferring links
@@ -409,7 +418,7 @@ fn listing(
                 .collect();
             // Dates of other headlines inside the item (a 延伸閱讀 block of dated related
             // links) are theirs; the item's own date is outside them, where it has one.
-            let theirs = others_in(&by_item[k], flat, headline_links);
+            let theirs = others_in(&by_item[k], spans[k], flat, headline_links);
             let own: Vec<DateAtom> = all
                 .iter()
                 .filter(|atom| !theirs.iter().any(|t| (t.0..t.1).contains(&atom.pos)))
@@ -566,28 +575,34 @@ fn in_clock_order(times: &[chrono::NaiveTime]) -> bool {
     span(|a, b| a + DAY - b) < DAY || span(|a, b| b + DAY - a) < DAY
 }
 
-/// The spans of what other headlines (links elsewhere than the item's own) hold inside an item:
-/// for each, its largest ancestor inside the item that does not hold the item's headline.
+/// The spans of what other headlines (links elsewhere than the item's own) hold inside an item
+/// (at `span`): for each, its largest ancestor inside the item that does not hold the item's
+/// headline.
 fn others_in(
     candidate: &Candidate,
+    span: (usize, usize),
     flat: &Flat,
-    headline_links: &HashMap<NodeId, String>,
+    headline_links: &[(usize, ElementRef, String)],
 ) -> Vec<(usize, usize)> {
+    let from = headline_links.partition_point(|(pos, ..)| *pos < span.0);
+    let to = headline_links.partition_point(|(pos, ..)| *pos < span.1);
     let own = link_key(&candidate.url);
-    let item = candidate.item.id();
+    let mut others = headline_links[from..to]
+        .iter()
+        .filter(|(.., key)| *key != own)
+        .peekable();
+    if others.peek().is_none() {
+        return Vec::new();
+    }
     let holds_own: HashSet<NodeId> = candidate.link.ancestors().map(|a| a.id()).collect();
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for link in candidate.item.descendants().filter_map(ElementRef::wrap) {
-        match headline_links.get(&link.id()) {
-            Some(key) if *key != own => {}
-            _ => continue,
-        }
-        if spans.iter().any(|s| (s.0..s.1).contains(&flat.pos(link))) {
+    for (pos, link, _) in others {
+        if spans.iter().any(|s| (s.0..s.1).contains(pos)) {
             continue;
         }
-        let mut region = link;
+        let mut region = *link;
         while let Some(parent) = region.parent().and_then(ElementRef::wrap) {
-            if parent.id() == item || holds_own.contains(&parent.id()) {
+            if parent.id() == candidate.item.id() || holds_own.contains(&parent.id()) {
                 break;
             }
             region = parent;
