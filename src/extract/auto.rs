@@ -535,11 +535,19 @@ fn listing(
     let mean_title =
         items.iter().map(|i| i.title.chars().count()).sum::<usize>() as f64 / dated as f64;
     let title_factor = (mean_title / 12.0).min(1.0);
-    let region = if in_page_furniture(by_item[0].container) {
-        0.3
-    } else {
-        1.0
-    };
+    let furniture = page_furniture(by_item[0].container);
+    // A ranking beside the page's content ranks by readers, not by time: never the feed, even
+    // where the listing itself is drawn by a script and the ranking is all there is.
+    if let Some(furniture) = furniture
+        && is_ranking(
+            &kept.iter().map(|&k| &by_item[k]).collect::<Vec<_>>(),
+            furniture,
+            flat,
+        )
+    {
+        return None;
+    }
+    let region = if furniture.is_some() { 0.3 } else { 1.0 };
     let score = dated as f64 * share * share * title_factor * region;
     let chosen: Vec<&Candidate> = kept.iter().map(|&k| &by_item[k]).collect();
     let dropped: Vec<&Candidate> = (0..n)
@@ -638,15 +646,61 @@ fn is_sponsored(item: ElementRef, link: ElementRef) -> bool {
 }
 
 /// Navigation, headers, footers and asides hold lists of links that are rarely the news.
-fn in_page_furniture(element: ElementRef) -> bool {
+fn page_furniture(element: ElementRef) -> Option<ElementRef> {
     std::iter::once(element)
         .chain(element.ancestors().filter_map(ElementRef::wrap))
-        .any(|el| {
+        .find(|el| {
             matches!(el.value().name(), "nav" | "header" | "footer" | "aside")
                 || el.value().attr("role").is_some_and(|r| {
                     matches!(r, "navigation" | "banner" | "contentinfo" | "complementary")
                 })
         })
+}
+
+/// Words that title a ranking of stories by readers.
+const RANKING_WORDS: &[&str] = &[
+    "熱門",
+    "热门",
+    "排行",
+    "人氣",
+    "人气",
+    "熱讀",
+    "热读",
+    "最多人",
+    "ランキング",
+    "よく読まれ",
+    "most read",
+    "most popular",
+    "most viewed",
+    "popular",
+    "trending",
+];
+
+/// Whether a listing in `furniture` is a ranking: titled as one by the last heading before it
+/// there, or numbered 1, 2, 3… down its items.
+fn is_ranking(items: &[&Candidate], furniture: ElementRef, flat: &Flat) -> bool {
+    let Some(first) = items.first() else {
+        return false;
+    };
+    let start = flat.pos(first.container);
+    let titled = furniture
+        .select(&super::text::HEADINGS)
+        .take_while(|heading| flat.pos(*heading) < start)
+        .last()
+        .is_some_and(|heading| {
+            let text = element_text(heading).to_lowercase();
+            RANKING_WORDS.iter().any(|word| text.contains(word))
+        });
+    let numbered = items
+        .iter()
+        .enumerate()
+        .filter(|(k, c)| {
+            let text = element_text(c.item);
+            let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok() == Some(k + 1)
+        })
+        .count();
+    titled || (items.len() >= MIN_REPEAT && numbered * 5 >= items.len() * 4)
 }
 
 /// Selectors that give the same items in selector mode: the container's path, the items'
@@ -1221,6 +1275,39 @@ mod tests {
         let got = found(&html, chrono_tz::Asia::Taipei, "2025-08-28T16:00:00+08:00");
         assert_eq!(got.len(), 3, "{got:?}");
         assert!(got.iter().all(|(t, _)| !t.contains("置頂")));
+    }
+
+    #[test]
+    fn a_dated_ranking_beside_the_content_is_never_the_feed() {
+        let now = "2025-08-28T16:00:00+08:00";
+        let tz = chrono_tz::Asia::Taipei;
+        let ranked = "<li><span>{n}</span><a href=/h/{i}>{t}</a><time>08/2{i} 09:00</time></li>";
+        let titled = format!(
+            "<html><body><main><div id=app></div></main><aside><h2>熱門排行</h2><ol>{}</ol>\
+             </aside></body></html>",
+            rows(
+                "<li><a href=/h/{i}>{t}</a><time>08/2{i} 09:00</time></li>",
+                &TW
+            )
+        );
+        assert!(found(&titled, tz, now).is_empty());
+        let numbered = format!(
+            "<html><body><aside><h2>News</h2><ol>{}</ol></aside></body></html>",
+            rows(ranked, &TW)
+                .replacen("{n}", "1", 1)
+                .replacen("{n}", "2", 1)
+                .replacen("{n}", "3", 1)
+        );
+        assert!(found(&numbered, tz, now).is_empty());
+        // The same list in the page's content is a listing.
+        let content = format!(
+            "<html><body><main><h2>熱門排行</h2><ol>{}</ol></main></body></html>",
+            rows(
+                "<li><a href=/h/{i}>{t}</a><time>08/2{i} 09:00</time></li>",
+                &TW
+            )
+        );
+        assert_eq!(found(&content, tz, now).len(), 3);
     }
 
     #[test]

@@ -272,7 +272,7 @@ impl RankFacts<'_> {
 pub static LINKS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("link selector"));
 
-static HEADINGS: LazyLock<Selector> =
+pub static HEADINGS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("h1, h2, h3, h4, h5, h6").expect("heading selector"));
 
 /// The part of a link that is its headline: a heading inside it when the whole card (picture,
