@@ -719,6 +719,11 @@ static DMY_EN: LazyLock<Regex> = LazyLock::new(|| {
 static MD_CJK: LazyLock<Regex> =
     LazyLock::new(|| re(r"(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일号號]"));
 static MD_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})[/-](\d{1,2})"));
+/// `08.28 15:48` (Korean portals): month and day with a dot, read only before a time, where no
+/// price or version number stands.
+static MD_DOT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})\.(\d{1,2})\.?\s+\d{1,2}:\d{2}"));
+/// What is left of one that could not be read once the time beside it is.
+static MD_DOT_SHAPE: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,2}\.\d{1,2}\.?"));
 static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?:星期|週|周|礼拜|禮拜)[一二三四五六日天]|[(（][一二三四五六日月火水木金土][)）]|\b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\b\.?|[月火水木金土日]曜日?|[월화수목금토일]요일",
@@ -748,7 +753,7 @@ fn read_components(
     match (date, time) {
         (None, None) => None,
         (None, Some(_)) if unread_date_left(s, used) => None,
-        (None, Some(time)) => Some(Stamp::TimeOfDay(time)),
+        (None, Some(time)) => Some(zoned_time(time, zone, ctx)),
         (Some(DatePart::Full(day)), None) => Some(Stamp::Day(day)),
         (Some(DatePart::Full(day)), Some(time)) => {
             Some(Stamp::At(at_zone(day.and_time(time), zone, ctx.tz)))
@@ -765,6 +770,35 @@ fn read_components(
             })
         }
     }
+}
+
+/// A time of day without a day. Printed in another zone than the feed's (`3:48 pm ET` on a
+/// Taipei feed), it is no time of the feed's day: it is the latest such moment in its own zone
+/// not after the run's clock (a few minutes' grace for clocks that differ), as a "today" list
+/// means it. In the feed's own zone, or with none, it stays a time of day for the listing to
+/// give a day (a day header above it, or today).
+fn zoned_time(time: NaiveTime, zone: Option<Zone>, ctx: &DateContext) -> Stamp {
+    let Some(zone) = zone else {
+        return Stamp::TimeOfDay(time);
+    };
+    let today = ctx.now.date_naive();
+    let same_zone = at_zone(today.and_time(time), Some(zone), ctx.tz)
+        == local_to_instant(today.and_time(time), ctx.tz);
+    if same_zone {
+        return Stamp::TimeOfDay(time);
+    }
+    let latest = ctx.now + Duration::minutes(10);
+    (-2..=1)
+        .rev()
+        .map(|days| {
+            at_zone(
+                (today + Duration::days(days)).and_time(time),
+                Some(zone),
+                ctx.tz,
+            )
+        })
+        .find(|at| at.with_timezone(&Utc) <= latest)
+        .map_or(Stamp::TimeOfDay(time), Stamp::At)
 }
 
 enum DatePart {
@@ -859,6 +893,20 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         let part = valid_month_day(num(&c, 1)?, num(&c, 2)?);
         return found(&c, used, part);
     }
+    if let Some(c) = isolated(&MD_DOT, s, used) {
+        let (first, second) = (num(&c, 1)?, num(&c, 2)?);
+        let part = valid_month_day(first, second).or_else(|| {
+            (first > 12)
+                .then(|| valid_month_day(second, first))
+                .flatten()
+        });
+        // The time after it is the time reader's.
+        if part.is_some() {
+            let date = c.get(1).expect("month").start()..c.get(2).expect("day").end();
+            used.mark(date);
+        }
+        return part;
+    }
     if let Some(c) = isolated(&MD_NUM, s, used) {
         let (first, second) = (num(&c, 1)?, num(&c, 2)?);
         // Month first, as CJK and US portals print it; day first (`27/08 15:48`, as British and
@@ -914,6 +962,7 @@ fn unread_date_left(s: &str, used: &Used) -> bool {
         &*YY_NUM,
         &*MD_CJK,
         &*MD_NUM,
+        &*MD_DOT_SHAPE,
         &*DATE_SHAPE,
     ]
     .into_iter()
@@ -1181,6 +1230,42 @@ mod tests {
             Some(Stamp::Day(day)) => format!("day {day}"),
             Some(Stamp::TimeOfDay(t)) => format!("time {t}"),
             None => "none".into(),
+        }
+    }
+
+    #[test]
+    fn a_time_printed_in_another_zone_is_the_latest_such_moment_there() {
+        // 06:00 in Taipei is 18:00 of the day before in New York.
+        let ctx = ctx_at("2025-08-29T06:00:00+08:00", Asia::Taipei);
+        for (text, want) in [
+            ("3:48 pm ET", "2025-08-29T03:48:00+08:00"),
+            ("12:05 pm ET", "2025-08-29T00:05:00+08:00"),
+            ("9:31 am ET", "2025-08-28T21:31:00+08:00"),
+            // Later than the clock in New York: the day before.
+            ("11:45 PM ET", "2025-08-28T11:45:00+08:00"),
+            ("10:15 GMT", "2025-08-28T18:15:00+08:00"),
+            // Printed in the feed's own zone, or in none: a time of day, for the listing's day.
+            ("15:48 +08:00", "time 15:48:00"),
+            ("15:48", "time 15:48:00"),
+        ] {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
+        }
+    }
+
+    #[test]
+    fn month_and_day_with_a_dot_before_a_time() {
+        let ctx = ctx_at("2025-08-28T16:00:00+09:00", Asia::Seoul);
+        for (text, want) in [
+            // 한국경제 list rows.
+            ("08.28 15:48", "2025-08-28T15:48:00+09:00"),
+            ("08.27 15:35", "2025-08-27T15:35:00+09:00"),
+            // A price or a version is not a date.
+            ("08.28", "none"),
+            ("v2.15", "none"),
+            // Neither month.day nor day.month: no date, and no bare time either.
+            ("13.45 15:48", "none"),
+        ] {
+            assert_eq!(shown(text, &ctx), want, "reading {text:?}");
         }
     }
 
@@ -1516,7 +1601,8 @@ mod tests {
             ("更新 15:48", "time 15:48:00"),
             ("下午3:48", "time 15:48:00"),
             ("15時48分", "time 15:48:00"),
-            ("3:48 PM ET", "time 15:48:00"),
+            // In another zone: the latest 3:48 PM in New York, the 27th's.
+            ("3:48 PM ET", "2025-08-28T03:48:00+08:00"),
             ("今天 09:30", "2025-08-28T09:30:00+08:00"),
         ] {
             assert_eq!(shown(text, &ctx), want, "reading {text:?}");

@@ -494,12 +494,17 @@ fn listing(
             Placement::Before => merge(own, gap_before, ctx.tz),
             Placement::After => merge(own, combine(after[k].iter().copied(), ctx.tz), ctx.tz),
         };
+        // A time's day: a cell spanning the row from above, else the day header carried down.
+        let day = match stamp {
+            Some(Stamp::TimeOfDay(_)) => flat.spanning_day(by_item[k].item, ctx.tz).or(carry),
+            _ => None,
+        };
         let bare_time = match stamp {
-            Some(Stamp::TimeOfDay(time)) if carry.is_none() => Some(time),
+            Some(Stamp::TimeOfDay(time)) if day.is_none() => Some(time),
             _ => None,
         };
         let published = match stamp {
-            Some(time @ Stamp::TimeOfDay(_)) => resolve(time, carry, ctx),
+            Some(time @ Stamp::TimeOfDay(_)) => resolve(time, day, ctx),
             Some(stamp) => resolve(stamp, None, ctx),
             // A row under a day header that prints no time of its own is from that day, in
             // listings whose rows print no times; where the others do, a row without one is a
@@ -529,6 +534,15 @@ fn listing(
         return None;
     }
     if bare_times.len() == dated && !in_clock_order(&bare_times) {
+        return None;
+    }
+    // Rows all stamped with one minute are quotes as of a moment (a table of peers' prices at
+    // the 13:30 close), not news published over time.
+    let first = items[0].published;
+    if dated >= MIN_REPEAT
+        && first.is_some_and(|at| at.time() != chrono::NaiveTime::MIN)
+        && items.iter().all(|item| item.published == first)
+    {
         return None;
     }
     let share = dated as f64 / headlines.max(1) as f64;
@@ -1308,6 +1322,34 @@ mod tests {
             )
         );
         assert_eq!(found(&content, tz, now).len(), 3);
+    }
+
+    #[test]
+    fn rows_all_stamped_with_one_minute_are_quotes_not_news() {
+        let now = "2025-08-28T16:00:00+08:00";
+        let tz = chrono_tz::Asia::Taipei;
+        let quotes = rows(
+            "<tr><td><a href=/quote/{i}>{t}股份有限公司</a></td><td>1,200</td><td>2025/08/28 13:30</td></tr>",
+            &TW,
+        );
+        let news = rows(
+            "<li><a href=/news/{i}>{t}</a><span>2025/08/2{i} 10:00</span></li>",
+            &TW,
+        );
+        let html = format!("<html><body><table>{quotes}</table><ul>{news}</ul></body></html>");
+        let got = found(&html, tz, now);
+        assert_eq!(got.len(), 3);
+        assert!(
+            got.iter().all(|(_, d)| d.ends_with("T10:00:00+08:00")),
+            "{got:?}"
+        );
+        // Days without a time are many items' dates at once.
+        let days = rows(
+            "<li><a href=/d/{i}>{t}</a><span>2025.08.28</span></li>",
+            &TW,
+        );
+        let html = format!("<html><body><ul>{days}</ul></body></html>");
+        assert_eq!(found(&html, tz, now).len(), 3);
     }
 
     #[test]

@@ -172,6 +172,36 @@ impl Flat {
             })
     }
 
+    /// The day a table row takes from a cell above it that spans it (`<td rowspan="3">
+    /// 2025/08/27</td>` beside the first of the day's rows), for a row that prints only times.
+    pub fn spanning_day(&self, row: ElementRef, tz: Tz) -> Option<Stamp> {
+        if row.value().name() != "tr" {
+            return None;
+        }
+        let above = row
+            .prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(|el| el.value().name() == "tr");
+        for (distance, earlier) in above.enumerate().take(50) {
+            for cell in earlier.children().filter_map(ElementRef::wrap) {
+                let spans = cell
+                    .value()
+                    .attr("rowspan")
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+                    .unwrap_or(1);
+                if spans > distance + 1 {
+                    let (start, end) = self.span(cell);
+                    let day = combine(self.dates_in(start, end, (0, 0)).copied(), tz)
+                        .and_then(|stamp| dates::day_of(stamp, tz));
+                    if let Some(day) = day {
+                        return Some(Stamp::Day(day));
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// The nearest date before `pos` that names a day (a time-only atom names none), not looking
     /// further back than `floor`.
     pub fn preceding_day(&self, pos: usize, floor: usize) -> Option<DateAtom> {

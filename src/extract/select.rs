@@ -150,8 +150,18 @@ fn date_from_context(
     });
     match own {
         Some(stamp @ (Stamp::At(_) | Stamp::Day(_))) => resolve(stamp, None, ctx),
+        // The row's own day cell, or one spanning it from above, comes before any earlier date.
         Some(time @ Stamp::TimeOfDay(_)) => {
-            resolve(time, flat.preceding_day(start, 0).map(|d| d.stamp), ctx)
+            let own_day = combine(
+                flat.dates_in(start, end, (0, 0))
+                    .filter(|d| !matches!(d.stamp, Stamp::TimeOfDay(_)))
+                    .copied(),
+                ctx.tz,
+            );
+            let day = own_day
+                .or_else(|| flat.spanning_day(item, ctx.tz))
+                .or_else(|| flat.preceding_day(start, 0).map(|d| d.stamp));
+            resolve(time, day, ctx)
         }
         // A date selector that reads nothing leaves the item undated rather than guessed.
         None if look_inside => flat

@@ -287,9 +287,10 @@ pub fn headline_element(link: ElementRef) -> ElementRef {
 /// [`headline_element`]), less the parts of it that are its date.
 pub struct Headline<'a> {
     pub element: ElementRef<'a>,
-    /// Elements inside a link without a heading whose whole text is a date: the card link of many
-    /// mobile lists holds the headline and its date (`<a><div>標題</div><span>08/28 15:40</span>
-    /// </a>`). They are the item's date, not words of its title.
+    /// Elements inside the headline whose whole text is a date: the card link of many mobile
+    /// lists holds the headline and its date (`<a><div>標題</div><span>08/28 15:40</span></a>`),
+    /// PR Newswire's heading its time (`<h3><small>11:45 ET</small> Title</h3>`). They are the
+    /// item's date, not words of its title.
     pub dates: Vec<ElementRef<'a>>,
 }
 
@@ -297,17 +298,15 @@ impl<'a> Headline<'a> {
     pub fn of(link: ElementRef<'a>, ctx: &DateContext) -> Headline<'a> {
         let element = headline_element(link);
         let mut dates: Vec<ElementRef> = Vec::new();
-        if element.id() == link.id() {
-            for el in link.descendants().skip(1).filter_map(ElementRef::wrap) {
-                if dates
-                    .iter()
-                    .any(|d| el.ancestors().any(|a| a.id() == d.id()))
-                {
-                    continue;
-                }
-                if text_date(&element_text(el), ctx).is_some() {
-                    dates.push(el);
-                }
+        for el in element.descendants().skip(1).filter_map(ElementRef::wrap) {
+            if dates
+                .iter()
+                .any(|d| el.ancestors().any(|a| a.id() == d.id()))
+            {
+                continue;
+            }
+            if text_date(&element_text(el), ctx).is_some() {
+                dates.push(el);
             }
         }
         let headline = Headline { element, dates };

@@ -417,14 +417,12 @@ impl<'a> RawItem<'a> {
     fn headline(&self, link: usize, ctx: &DateContext) -> (usize, Vec<usize>, String) {
         let element = self.headline_element(link);
         let mut dates: Vec<usize> = Vec::new();
-        if element == link {
-            for i in (link + 1..self.els.len()).filter(|&i| self.within(i, link)) {
-                if dates.iter().any(|&d| self.within(i, d)) {
-                    continue;
-                }
-                if text_date(&self.element_text(i), ctx).is_some() {
-                    dates.push(i);
-                }
+        for i in (element + 1..self.els.len()).filter(|&i| self.within(i, element)) {
+            if dates.iter().any(|&d| self.within(i, d)) {
+                continue;
+            }
+            if text_date(&self.element_text(i), ctx).is_some() {
+                dates.push(i);
             }
         }
         // The text between the date parts, with the breaks around them.
