@@ -783,6 +783,8 @@ fn items_hash(feed: &FeedConfig, items: &[Item], bylines: &[Byline]) -> String {
         hash.text(&item.title)
             .opt_text(link.as_ref().map(|link| link.as_str()))
             .opt_number(dated_id.flatten())
+            // An item read with a date for the first time takes it (`Store::merge`).
+            .number(i64::from(item.published.is_some()))
             .opt_text(byline.author.as_deref())
             .opt_text(byline.source.as_deref());
     }
@@ -1951,6 +1953,10 @@ mod tests {
         let mut retitled = item(link, 48, "【財訊快報/陳孟朔】");
         retitled.title.push('!');
         assert_ne!(base, hash(&feed, vec![retitled]));
+        // An item read undated, then with a date: the date is stored (`Store::merge`).
+        let mut undated = item(link, 48, "【財訊快報/陳孟朔】");
+        undated.published = None;
+        assert_ne!(base, hash(&feed, vec![undated]));
         let unlinked = hash(&feed, vec![item(None, 48, "")]);
         assert_ne!(unlinked, hash(&feed, vec![item(None, 47, "")]));
         let mut japanese = feed.clone();

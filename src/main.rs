@@ -96,10 +96,26 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::from(EXIT_FATAL)
         }
     }
+}
+
+/// The error and its causes, each once: a library error that names its cause in its own message
+/// (`output folder x: Not a directory`) would otherwise print it twice.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Pages are 80–300 KB each. glibc serves blocks that big from mmap only until the first one is

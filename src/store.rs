@@ -609,6 +609,7 @@ impl Store {
         // A savepoint inside the open transaction: a feed's items go in whole or not at all.
         let tx = self.conn.savepoint().map_err(sqlite)?;
         let mut new = 0;
+        let mut dated_later = false;
         {
             let mut insert = tx
                 .prepare_cached(
@@ -631,6 +632,20 @@ impl Store {
                 .prepare_cached(
                     "UPDATE items SET categories = ?3
                      WHERE feed_id = ?1 AND item_id = ?2 AND categories != ?3",
+                )
+                .map_err(sqlite)?;
+            // An item first read without a date (one its page did not print, or printed in a form
+            // not read) takes the date it is read with later: until then it was shown at when
+            // it was first seen, a stand-in, not a date that was published and must not move.
+            let mut date_found = tx
+                .prepare_cached(
+                    "UPDATE items SET published = ?3
+                     WHERE feed_id = ?1 AND item_id = ?2 AND published IS NULL",
+                )
+                .map_err(sqlite)?;
+            let mut redate_categories = tx
+                .prepare_cached(
+                    "UPDATE item_categories SET at = ?3 WHERE feed_id = ?1 AND item_id = ?2",
                 )
                 .map_err(sqlite)?;
             let mut uncategorise = tx
@@ -673,6 +688,17 @@ impl Store {
                             item.source_name
                         ])
                         .map_err(sqlite)?;
+                    if let Some(published) = item.published
+                        && date_found
+                            .execute(params![feed_id, item.id, published])
+                            .map_err(sqlite)?
+                            == 1
+                    {
+                        redate_categories
+                            .execute(params![feed_id, item.id, published])
+                            .map_err(sqlite)?;
+                        dated_later = true;
+                    }
                     let changed = recategorise
                         .execute(params![feed_id, item.id, categories])
                         .map_err(sqlite)?
@@ -694,7 +720,8 @@ impl Store {
             }
         }
         tx.commit().map_err(sqlite)?;
-        if new > 0 {
+        // Files showing a date must wait for it to be durable, as for a new item.
+        if new > 0 || dated_later {
             self.holds_unsaved_items.set(true);
         }
         Ok(new)
@@ -1237,6 +1264,26 @@ mod tests {
         );
         assert_eq!(store.recent("f", 2).unwrap().len(), 2);
         assert!(store.recent("other", 10).unwrap().is_empty());
+
+        // b's date read at last (a format fixed, a page whole again): it was shown at when it
+        // was first seen, a stand-in, and takes the date; a's stays as first read.
+        store
+            .merge(
+                "f",
+                &[item("a", "A", Some(90)), item("b", "B", Some(700))],
+                3000,
+            )
+            .unwrap();
+        let dates: Vec<(String, i64)> = store
+            .recent("f", 10)
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.id.clone(), i.date()))
+            .collect();
+        assert_eq!(
+            dates,
+            [("b".into(), 700), ("a".into(), 100), ("c".into(), 50)]
+        );
     }
 
     fn tagged(id: &str, link: &str, published: Option<i64>, categories: &[&str]) -> SeenItem {

@@ -270,7 +270,10 @@ fn an_unwritable_output_folder_stops_the_run() {
         ],
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("output folder"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("output folder"), "{stderr}");
+    // The cause is said once.
+    assert_eq!(stderr.matches("Not a directory").count(), 1, "{stderr}");
 }
 
 #[test]

@@ -358,6 +358,28 @@ fn item_date(value: Option<&Value>, format: Option<&str>, ctx: &DateContext) -> 
     }
 }
 
+/// Markup that APIs leave in their text fields (`台積電 &amp; 聯電`, `&#8217;`, `<b>…</b>`),
+/// made the text a reader should see, as an HTML page's would be: tags dropped, then character
+/// references decoded (so an escaped `&lt;b&gt;` stays as written text).
+fn shown_text(raw: &str) -> String {
+    static TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"</?([A-Za-z][A-Za-z0-9]*)[^<>]*>").expect("tag pattern compiles")
+    });
+    let untagged = if raw.contains('<') {
+        // Inline tags run on with the words beside them; others break them, as on a page.
+        TAG.replace_all(raw, |tag: &regex::Captures| {
+            if super::text::is_inline(&tag[1].to_ascii_lowercase()) {
+                ""
+            } else {
+                " "
+            }
+        })
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    };
+    clean(&super::charref::decode(&untagged, false))
+}
+
 fn to_item(
     item: &Value,
     title: &str,
@@ -367,7 +389,7 @@ fn to_item(
     page_url: &Url,
     ctx: &DateContext,
 ) -> Option<Item> {
-    let title = clean(&value_text(item.pointer(title)?)?);
+    let title = shown_text(&value_text(item.pointer(title)?)?);
     if title.is_empty() {
         return None;
     }
@@ -385,7 +407,7 @@ fn to_item(
     let context = ["/author", "/source", "/sourceName", "/byline", "/creator"]
         .iter()
         .find_map(|p| item.pointer(p).and_then(value_text))
-        .map(|t| clean(&t));
+        .map(|t| shown_text(&t));
     Some(Item {
         title,
         link,
@@ -809,6 +831,22 @@ fn judge_array(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn markup_in_api_text_is_made_the_text_a_reader_sees() {
+        assert_eq!(
+            shown_text("台積電ADR上漲 &amp; 走高"),
+            "台積電ADR上漲 & 走高"
+        );
+        assert_eq!(
+            shown_text("Nvidia&#8217;s&nbsp;outlook"),
+            "Nvidia\u{2019}s outlook"
+        );
+        assert_eq!(shown_text("<b>鴻海</b>營收<br>創高"), "鴻海營收 創高");
+        // Escaped markup is text the site meant to show.
+        assert_eq!(shown_text("&lt;b&gt; is bold"), "<b> is bold");
+        assert_eq!(shown_text("a < b and c > d"), "a < b and c > d");
+    }
     use super::*;
     use chrono::{DateTime, Utc};
 

@@ -14,6 +14,52 @@ pub struct ValueSpec {
     pub selector_text: String,
 }
 
+/// The selector and the attribute of `sel@attr`. In a list, each alternative may name the
+/// attribute (`h2 a@href, h3 a@href`, `time@datetime, span.date`): one name for the whole list,
+/// read where the match has it, its text where it has not.
+fn split_attribute(source: &str) -> Result<(String, Option<String>), String> {
+    let mut parts: Vec<&str> = Vec::new();
+    let (mut depth, mut quote, mut from) = (0i32, None::<char>, 0);
+    for (at, c) in source.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&source[from..at]);
+                from = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&source[from..]);
+    let mut attr: Option<&str> = None;
+    let mut selectors: Vec<&str> = Vec::new();
+    for part in parts {
+        match part.rsplit_once('@') {
+            Some((selector, name)) if is_attribute_name(name.trim()) => {
+                let name = name.trim();
+                if attr.is_some_and(|a| a != name) {
+                    return Err(format!(
+                        "a selector list reads one attribute, and this one names @{} and @{name}",
+                        attr.unwrap_or_default()
+                    ));
+                }
+                attr = Some(name);
+                selectors.push(selector.trim());
+            }
+            _ => selectors.push(part.trim()),
+        }
+    }
+    // `@attr` alone reads the item's own attribute; in a list it has nothing to stand for.
+    if selectors.len() > 1 && selectors.iter().any(|s| s.is_empty()) {
+        return Err("an empty alternative in a selector list".into());
+    }
+    Ok((selectors.join(", "), attr.map(str::to_string)))
+}
+
 impl ValueSpec {
     /// Parse `sel`, `sel@attr` or `@attr`. The `@` splits only when what follows is an attribute
     /// name, so selectors that contain `@` inside brackets stay whole.
@@ -31,10 +77,8 @@ impl ValueSpec {
         if source.is_empty() {
             return Err("empty selector".into());
         }
-        let (selector_text, attr) = match source.rsplit_once('@') {
-            Some((sel, attr)) if is_attribute_name(attr) => (sel.trim(), Some(attr.to_string())),
-            _ => (source, None),
-        };
+        let (selector_text, attr) = split_attribute(source)?;
+        let selector_text = selector_text.as_str();
         let selector = if selector_text.is_empty() {
             if attr.is_none() {
                 return Err("empty selector".into());
@@ -101,6 +145,20 @@ mod tests {
 
         let bracket = ValueSpec::parse(r#"a[href*="@x"]"#).unwrap();
         assert!(bracket.attr.is_none());
+    }
+
+    #[test]
+    fn each_alternative_of_a_list_may_name_the_attribute() {
+        for source in ["h2 a@href, h3 a@href", "h2 a, h3 a@href", "h2 a@href, h3 a"] {
+            let spec = ValueSpec::parse(source).unwrap();
+            assert_eq!(spec.attr.as_deref(), Some("href"), "{source}");
+            assert_eq!(spec.selector_text, "h2 a, h3 a", "{source}");
+        }
+        let spec = ValueSpec::parse(r#"time@datetime, span[title="a, b"]"#).unwrap();
+        assert_eq!(spec.selector_text, r#"time, span[title="a, b"]"#);
+        let err = ValueSpec::parse("a@href, img@src").unwrap_err();
+        assert!(err.contains("@href") && err.contains("@src"), "{err}");
+        assert!(ValueSpec::parse("@href, a").is_err());
     }
 
     #[test]
