@@ -783,6 +783,7 @@ const FEED_VIEW_KEYS: &[&str] = &[
     "atom",
     "json",
     "rss_url",
+    "built",
     "item_count",
     "last_change",
     "last_change_iso",
@@ -818,6 +819,9 @@ impl Object for FeedView {
                     .map(|u| u.to_string())
                     .unwrap_or_default(),
             ),
+            // Whether the feed's files exist: a feed that has never been built is listed with its
+            // health, but offers no subscription that would answer 404.
+            "built" => Value::from(self.health().last_success.is_some()),
             "last_change" => Value::from(
                 self.health()
                     .changed_at

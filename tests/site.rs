@@ -349,3 +349,53 @@ fn the_index_rendered_beside_the_feeds_is_the_one_rendered_after_them() {
         "the same index either way"
     );
 }
+
+#[test]
+fn a_feed_never_built_is_listed_with_its_health_but_offers_no_subscription() {
+    let server = TestServer::start();
+    let (name, case, page) = cases("select")
+        .into_iter()
+        .find(|(name, ..)| name == "reuters-et")
+        .unwrap();
+    server.route(&case.path, Route::page(&case.content_type, page));
+    server.route("/gone", Route::status(404));
+    let dead = format!(
+        "[[feeds]]\nid = \"dead\"\ntitle = \"dead\"\nurl = \"{}\"\n",
+        server.url("/gone")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("{}\n{dead}", feed_entry(&name, &server, &case)),
+    );
+    let output = dateline()
+        .args(["--config", config.to_str().unwrap(), "build"])
+        .args(["--now", "2025-08-28T16:00:00+08:00"])
+        .output()
+        .unwrap();
+    // The dead feed fails the run's status, the other one is built.
+    assert_eq!(output.status.code(), Some(2));
+    let out = dir.path().join("public");
+    assert!(out.join("reuters-et.xml").exists() && !out.join("dead.xml").exists());
+
+    let opml_text = std::fs::read_to_string(out.join("feeds.opml")).unwrap();
+    let opml = roxmltree::Document::parse(&opml_text).unwrap();
+    let listed: Vec<&str> = opml
+        .descendants()
+        .filter(|n| n.has_tag_name("outline"))
+        .filter_map(|n| n.attribute("xmlUrl"))
+        .collect();
+    assert_eq!(listed, ["https://feeds.example.com/sub/reuters-et.xml"]);
+
+    let index = Html::parse_document(&std::fs::read_to_string(out.join("index.html")).unwrap());
+    let buttons: Vec<&str> = index
+        .select(&sel(".subscribe a"))
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert_eq!(
+        buttons,
+        ["reuters-et.xml", "reuters-et.atom", "reuters-et.json"]
+    );
+    // Its health is still shown.
+    assert!(index.root_element().text().any(|t| t.contains("dead")));
+}
