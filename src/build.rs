@@ -1706,6 +1706,24 @@ pub fn extract_page(
     if items.is_empty() {
         return Err(no_items(page, feed));
     }
+    // A date selector or format that fits none of the items leaves each dated by when it was
+    // first seen: the feed works, its dates are wrong, and only this line says so.
+    if let Some(select) = &feed.select
+        && let Some(date) = &select.date
+        && items.iter().all(|item| item.published.is_none())
+    {
+        let format = select
+            .date_format
+            .as_deref()
+            .map(|f| format!(" with date_format {f:?}"))
+            .unwrap_or_default();
+        tracing::warn!(
+            "feed {}: date {:?}{format} read no date in any of the {} items; they are dated by when they were first seen",
+            feed.id,
+            date.source,
+            items.len()
+        );
+    }
     Ok(items)
 }
 

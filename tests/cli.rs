@@ -384,3 +384,44 @@ fn auto_mode_that_finds_nothing_fails_the_feed_with_a_reason() {
         "no empty feed is written"
     );
 }
+
+#[test]
+fn a_date_format_that_fits_no_item_is_said_and_a_date_read_later_replaces_the_stand_in() {
+    let server = TestServer::start();
+    server.route("/list", Route::page("text/html", good_page()));
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = format!(
+        "{}date_format = \"%Y-%m-%d %H:%M\"\n",
+        feed("f", &server.url("/list"))
+    );
+    let config = write_config(dir.path(), &wrong);
+    let first = run(&config, &["build", "--now", NOW]);
+    assert_eq!(first.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("feed f") && stderr.contains("read no date in any of the 2 items"),
+        "{stderr}"
+    );
+    let (_, items) = read_feed(&dir.path().join("public/f.atom"));
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap();
+    assert!(items.iter().all(|i| i.date == Some(now)), "{items:?}");
+
+    // The format fixed: the items take their dates, and nothing is said.
+    let config = write_config(dir.path(), &feed("f", &server.url("/list")));
+    let second = run(&config, &["build", "--now", "2025-08-28T16:05:00+08:00"]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        second.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let (_, items) = read_feed(&dir.path().join("public/f.atom"));
+    let dates: Vec<String> = items
+        .iter()
+        .map(|i| i.written_date.unwrap().to_rfc3339())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2025-08-28T15:48:00+08:00", "2025-08-28T14:30:00+08:00"]
+    );
+}
