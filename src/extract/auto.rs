@@ -641,10 +641,12 @@ fn headline_rank(candidate: &Candidate) -> (i32, usize) {
 /// An item labelled as paid placement by a short text of its own.
 fn is_sponsored(item: ElementRef, link: ElementRef) -> bool {
     let link_id = link.id();
+    // Labels are short: longer texts are not lowercased, nor is their place looked up.
     item.descendants()
-        .filter(|n| !n.ancestors().any(|a| a.id() == link_id))
-        .filter_map(|n| n.value().as_text())
-        .map(|t| t.trim().to_lowercase())
+        .filter_map(|n| n.value().as_text().map(|t| (n, t.trim())))
+        .filter(|(_, t)| !t.is_empty() && t.len() <= 40)
+        .filter(|(n, _)| !n.ancestors().any(|a| a.id() == link_id))
+        .map(|(_, t)| t.to_lowercase())
         .any(|t| SPONSORED.contains(&t.trim_matches(|c: char| !c.is_alphanumeric())))
         // rel="sponsored" is how the web itself labels paid links.
         || link
