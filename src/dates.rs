@@ -721,9 +721,8 @@ static MD_CJK: LazyLock<Regex> =
 static MD_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})[/-](\d{1,2})"));
 /// `08.28 15:48` (Korean portals): month and day with a dot, read only before a time, where no
 /// price or version number stands.
-static MD_DOT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,2})\.(\d{1,2})\.?\s+\d{1,2}:\d{2}"));
-/// What is left of one that could not be read once the time beside it is.
-static MD_DOT_SHAPE: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,2}\.\d{1,2}\.?"));
+static MD_DOT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:^|\s)(\d{1,2})\.(\d{1,2})\.?\s+\d{1,2}:\d{2}"));
 static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?:星期|週|周|礼拜|禮拜)[一二三四五六日天]|[(（][一二三四五六日月火水木金土][)）]|\b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\b\.?|[月火水木金土日]曜日?|[월화수목금토일]요일",
@@ -904,8 +903,8 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         if part.is_some() {
             let date = c.get(1).expect("month").start()..c.get(2).expect("day").end();
             used.mark(date);
+            return part;
         }
-        return part;
     }
     if let Some(c) = isolated(&MD_NUM, s, used) {
         let (first, second) = (num(&c, 1)?, num(&c, 2)?);
@@ -962,7 +961,6 @@ fn unread_date_left(s: &str, used: &Used) -> bool {
         &*YY_NUM,
         &*MD_CJK,
         &*MD_NUM,
-        &*MD_DOT_SHAPE,
         &*DATE_SHAPE,
     ]
     .into_iter()
@@ -1262,8 +1260,10 @@ mod tests {
             // A price or a version is not a date.
             ("08.28", "none"),
             ("v2.15", "none"),
-            // Neither month.day nor day.month: no date, and no bare time either.
-            ("13.45 15:48", "none"),
+            // Figures beside a time are no date: the time stays.
+            ("+1.25% 15:48", "time 15:48:00"),
+            ("15:48 · 1.2K views", "time 15:48:00"),
+            ("v2.1 15:48", "time 15:48:00"),
         ] {
             assert_eq!(shown(text, &ctx), want, "reading {text:?}");
         }

@@ -536,10 +536,11 @@ fn listing(
     if bare_times.len() == dated && !in_clock_order(&bare_times) {
         return None;
     }
-    // Rows all stamped with one minute are quotes as of a moment (a table of peers' prices at
-    // the 13:30 close), not news published over time.
+    // Table rows all stamped with one minute are quotes as of a moment (peers' prices at the
+    // 13:30 close), not news published over time. (A list of stories all "1 day ago" is news.)
     let first = items[0].published;
     if dated >= MIN_REPEAT
+        && by_item[0].item.value().name() == "tr"
         && first.is_some_and(|at| at.time() != chrono::NaiveTime::MIN)
         && items.iter().all(|item| item.published == first)
     {
@@ -590,9 +591,14 @@ fn in_clock_order(times: &[chrono::NaiveTime]) -> bool {
     use chrono::Timelike;
     const DAY: u32 = 24 * 60;
     let minutes: Vec<u32> = times.iter().map(|t| t.hour() * 60 + t.minute()).collect();
-    // The minutes from each time to the next, going back (or forward) round the clock.
+    // The minutes from each time to the next, going back (or forward) round the clock; a step
+    // of up to half an hour the other way (a story pinned, or updated and moved) counts as none.
     let span = |step: fn(u32, u32) -> u32| -> u32 {
-        minutes.windows(2).map(|w| step(w[0], w[1]) % DAY).sum()
+        minutes
+            .windows(2)
+            .map(|w| step(w[0], w[1]) % DAY)
+            .map(|minutes| if minutes > DAY - 30 { 0 } else { minutes })
+            .sum()
     };
     span(|a, b| a + DAY - b) < DAY || span(|a, b| b + DAY - a) < DAY
 }
@@ -1091,6 +1097,10 @@ mod tests {
         assert!(in_clock_order(
             &["08:00", "09:30", "11:00"].map(|t| t.parse().unwrap())
         ));
+        // A story a few minutes out of place (pinned, or updated and moved) is not disorder.
+        assert!(in_clock_order(
+            &["10:05", "10:07", "10:00", "09:55"].map(|t| t.parse().unwrap())
+        ));
         assert!(!in_clock_order(
             &["04:12", "02:47", "06:05", "03:31"].map(|t| t.parse().unwrap())
         ));
@@ -1345,13 +1355,15 @@ mod tests {
             got.iter().all(|(_, d)| d.ends_with("T10:00:00+08:00")),
             "{got:?}"
         );
-        // Days without a time are many items' dates at once.
-        let days = rows(
-            "<li><a href=/d/{i}>{t}</a><span>2025.08.28</span></li>",
-            &TW,
-        );
-        let html = format!("<html><body><ul>{days}</ul></body></html>");
-        assert_eq!(found(&html, tz, now).len(), 3);
+        // Days without a time are many items' dates at once, and so is "1 day ago".
+        for date in ["2025.08.28", "1天前"] {
+            let days = rows(
+                &format!("<li><a href=/d/{{i}}>{{t}}</a><span>{date}</span></li>"),
+                &TW,
+            );
+            let html = format!("<html><body><ul>{days}</ul></body></html>");
+            assert_eq!(found(&html, tz, now).len(), 3, "{date}");
+        }
     }
 
     #[test]
