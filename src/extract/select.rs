@@ -266,6 +266,7 @@ mod tests {
               <li><a href="/n/1"><div class="title">日経平均は続伸、半導体株に買い戻し</div><span class="date">08/28 15:40</span></a></li>
               <li><a href="/n/2">トヨタ自動車、国内生産計画を上方修正 <span class="date">2025/08/27 09:05</span></a></li>
               <li><a href="/n/3"><h3>台積電 8月28日法說會</h3><span>08/26</span></a></li>
+              <li><a href="/n/4"><span>今日</span>焦點：外資賣超百億元<span>08/25 09:00</span></a></li>
             </ul></body></html>"#;
         let url = Url::parse("https://news.example.com/list").unwrap();
         let config = select("ul.list > li", None, None, None);
@@ -293,6 +294,11 @@ mod tests {
                     ),
                     // A heading is the headline: the date after it is the item's.
                     ("台積電 8月28日法說會", "2025-08-26T00:00:00+08:00".into()),
+                    // A day word alone is a word of the title.
+                    (
+                        "今日焦點：外資賣超百億元",
+                        "2025-08-25T09:00:00+08:00".into()
+                    ),
                 ]
             );
         }

@@ -305,7 +305,7 @@ impl<'a> Headline<'a> {
             {
                 continue;
             }
-            if text_date(&element_text(el), ctx).is_some() {
+            if is_date_part(&element_text(el), ctx) {
                 dates.push(el);
             }
         }
@@ -325,6 +325,14 @@ impl<'a> Headline<'a> {
         collect_text_but(self.element, &self.dates, &mut raw);
         clean(&raw)
     }
+}
+
+/// Text of a headline's part that is its date: a date with figures in it. A word alone
+/// (`<span>今日</span>焦點`, `What to watch <em>today</em>`) is a word of the title.
+pub fn is_date_part(text: &str, ctx: &DateContext) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+        && text_date(text, ctx).is_some()
 }
 
 static BASE_HREF: LazyLock<Selector> =

@@ -8,7 +8,7 @@ use super::Outside;
 use crate::config::SelectConfig;
 use crate::dates::{self, DateContext, Stamp};
 use crate::extract::flat::{DateAtom, attribute_date, combine, resolve, text_date};
-use crate::extract::text::{Links, RankFacts, clean, is_heading, is_inline};
+use crate::extract::text::{Links, RankFacts, clean, is_date_part, is_heading, is_inline};
 use crate::extract::{Item, charref, item_context};
 
 /// An element inside an item (the item itself first). Names and attribute values are borrowed
@@ -421,7 +421,7 @@ impl<'a> RawItem<'a> {
             if dates.iter().any(|&d| self.within(i, d)) {
                 continue;
             }
-            if text_date(&self.element_text(i), ctx).is_some() {
+            if is_date_part(&self.element_text(i), ctx) {
                 dates.push(i);
             }
         }
