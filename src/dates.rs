@@ -893,12 +893,7 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         return found(&c, used, part);
     }
     if let Some(c) = isolated(&MD_DOT, s, used) {
-        let (first, second) = (num(&c, 1)?, num(&c, 2)?);
-        let part = valid_month_day(first, second).or_else(|| {
-            (first > 12)
-                .then(|| valid_month_day(second, first))
-                .flatten()
-        });
+        let part = month_day_or_day_month(num(&c, 1)?, num(&c, 2)?);
         // The time after it is the time reader's.
         if part.is_some() {
             let date = c.get(1).expect("month").start()..c.get(2).expect("day").end();
@@ -907,14 +902,7 @@ fn read_date(s: &str, ctx: &DateContext, used: &mut Used) -> Option<DatePart> {
         }
     }
     if let Some(c) = isolated(&MD_NUM, s, used) {
-        let (first, second) = (num(&c, 1)?, num(&c, 2)?);
-        // Month first, as CJK and US portals print it; day first (`27/08 15:48`, as British and
-        // Hong Kong ones do) where the first number can be no month.
-        let part = valid_month_day(first, second).or_else(|| {
-            (first > 12)
-                .then(|| valid_month_day(second, first))
-                .flatten()
-        });
+        let part = month_day_or_day_month(num(&c, 1)?, num(&c, 2)?);
         return found(&c, used, part);
     }
     None
@@ -973,6 +961,16 @@ fn unread_date_left(s: &str, used: &Used) -> bool {
 /// CJK text keep the regex off its fast engines: they took 15 % of auto mode's time.
 fn has_latin_letter(s: &str) -> bool {
     s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Month first, as CJK and US portals print it; day first (`27/08 15:48`, as British and Hong
+/// Kong ones do) where the first number can be no month.
+fn month_day_or_day_month(first: u32, second: u32) -> Option<DatePart> {
+    valid_month_day(first, second).or_else(|| {
+        (first > 12)
+            .then(|| valid_month_day(second, first))
+            .flatten()
+    })
 }
 
 fn valid_month_day(month: u32, dom: u32) -> Option<DatePart> {

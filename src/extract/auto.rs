@@ -15,7 +15,7 @@ use url::Url;
 
 use super::Item;
 use super::flat::{DateAtom, Flat, combine, merge, resolve};
-use super::text::{Headline, LINKS, Links, element_text, headline_element, link_key};
+use super::text::{Headline, LINKS, Links, element_text, link_key};
 use crate::dates::{DateContext, Stamp};
 
 /// A listing found on the page, with what a person needs to judge it.
@@ -79,7 +79,7 @@ pub fn extract(
     let page_key = link_key(page_url);
 
     // Headline links and every element that contains one.
-    let mut candidates: Vec<(ElementRef, Url, String, Vec<ElementRef>)> = Vec::new();
+    let mut candidates: Vec<(ElementRef, Url, String, Headline)> = Vec::new();
     for a in document.select(&LINKS) {
         let Some(url) = a.value().attr("href").and_then(|h| links.resolve(h)) else {
             continue;
@@ -90,7 +90,7 @@ pub fn extract(
         let headline = Headline::of(a, ctx);
         let text = headline.text();
         if is_headline(&text) {
-            candidates.push((a, url, text, headline.dates));
+            candidates.push((a, url, text, headline));
         }
     }
     // Every headline link in page order, with where it leads.
@@ -108,7 +108,7 @@ pub fn extract(
 
     // Each headline's repeated item element, grouped by the container's place in the page.
     let mut groups: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
-    for (a, url, text, dates) in candidates {
+    for (a, url, text, headline) in candidates {
         let Some((item, container)) = repeated_item(a, &holds_headline) else {
             continue;
         };
@@ -119,7 +119,7 @@ pub fn extract(
             link: a,
             url,
             title: text,
-            dates,
+            headline,
         });
     }
 
@@ -149,8 +149,8 @@ struct Candidate<'a> {
     link: ElementRef<'a>,
     url: Url,
     title: String,
-    /// The parts of the headline link that are its date.
-    dates: Vec<ElementRef<'a>>,
+    /// The part of the link that is its headline, and the parts of that which are its date.
+    headline: Headline<'a>,
 }
 
 /// Words that label navigation, not news.
@@ -399,11 +399,11 @@ fn listing(
     let spans: Vec<(usize, usize)> = by_item.iter().map(|c| flat.span(c.item)).collect();
     let title_spans: Vec<(usize, usize)> = by_item
         .iter()
-        .map(|c| flat.span(headline_element(c.link)))
+        .map(|c| flat.span(c.headline.element))
         .collect();
     let date_parts: Vec<Vec<(usize, usize)>> = by_item
         .iter()
-        .map(|c| c.dates.iter().map(|d| flat.span(*d)).collect())
+        .map(|c| c.headline.dates.iter().map(|d| flat.span(*d)).collect())
         .collect();
     let containers: Vec<(usize, usize)> = by_item.iter().map(|c| flat.span(c.container)).collect();
     let n = by_item.len();
@@ -550,21 +550,17 @@ fn listing(
     let mean_title =
         items.iter().map(|i| i.title.chars().count()).sum::<usize>() as f64 / dated as f64;
     let title_factor = (mean_title / 12.0).min(1.0);
+    let chosen: Vec<&Candidate> = kept.iter().map(|&k| &by_item[k]).collect();
     let furniture = page_furniture(by_item[0].container);
     // A ranking beside the page's content ranks by readers, not by time: never the feed, even
     // where the listing itself is drawn by a script and the ranking is all there is.
     if let Some(furniture) = furniture
-        && is_ranking(
-            &kept.iter().map(|&k| &by_item[k]).collect::<Vec<_>>(),
-            furniture,
-            flat,
-        )
+        && is_ranking(&chosen, furniture, flat)
     {
         return None;
     }
     let region = if furniture.is_some() { 0.3 } else { 1.0 };
     let score = dated as f64 * share * share * title_factor * region;
-    let chosen: Vec<&Candidate> = kept.iter().map(|&k| &by_item[k]).collect();
     let dropped: Vec<&Candidate> = (0..n)
         .filter(|k| !kept.contains(k))
         .map(|k| &by_item[k])

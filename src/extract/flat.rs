@@ -383,12 +383,15 @@ const RELATIVE_WORDS: &[&str] = &[
     "today",
 ];
 
+/// Whether a text has a digit, ASCII or full-width.
+pub(crate) fn has_figures(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+}
+
 /// A cheap test before the date reader: digits, or a word of a relative date.
 fn may_be_date(text: &str) -> bool {
-    if text
-        .chars()
-        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
-    {
+    if has_figures(text) {
         return true;
     }
     // One case-insensitive search for all the words: lowercasing every digitless text node of a

@@ -7,7 +7,7 @@ use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use url::Url;
 
-use super::flat::text_date;
+use super::flat::{has_figures, text_date};
 use crate::dates::DateContext;
 
 /// The text a reader should see: white space of every kind (U+3000, NBSP, newlines inside inline
@@ -330,9 +330,7 @@ impl<'a> Headline<'a> {
 /// Text of a headline's part that is its date: a date with figures in it. A word alone
 /// (`<span>今日</span>焦點`, `What to watch <em>today</em>`) is a word of the title.
 pub fn is_date_part(text: &str, ctx: &DateContext) -> bool {
-    text.chars()
-        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
-        && text_date(text, ctx).is_some()
+    has_figures(text) && text_date(text, ctx).is_some()
 }
 
 static BASE_HREF: LazyLock<Selector> =
