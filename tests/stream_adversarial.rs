@@ -720,7 +720,7 @@ fn no_wrong_answer_when_scanner_misreads_tag_end() {
     ]);
 }
 
-/// Once wrong. `stream::split_top_level` counts `(`/`)` and quotes without honouring
+/// Once wrong. `spec::split_top_level` counts `(`/`)` and quotes without honouring
 /// CSS escapes, so `li.x\), li.y\(` stays one part and `inside_item` becomes
 /// `li.x\), li.y\( *`: it matches the item itself (added twice) and none of its descendants, so
 /// the stream never sees the item's links. Decline on a backslash (or tokenize with cssparser).

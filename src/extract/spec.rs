@@ -14,13 +14,13 @@ pub struct ValueSpec {
     pub selector_text: String,
 }
 
-/// The selector and the attribute of `sel@attr`. In a list, each alternative may name the
-/// attribute (`h2 a@href, h3 a@href`, `time@datetime, span.date`): one name for the whole list,
-/// read where the match has it, its text where it has not.
-fn split_attribute(source: &str) -> Result<(String, Option<String>), String> {
-    let mut parts: Vec<&str> = Vec::new();
-    let (mut depth, mut quote, mut from) = (0i32, None::<char>, 0);
-    for (at, c) in source.char_indices() {
+/// A selector list split at its top-level commas; `None` when brackets or quotes don't balance.
+pub(crate) fn split_top_level(list: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut from = 0;
+    for (i, c) in list.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -28,13 +28,25 @@ fn split_attribute(source: &str) -> Result<(String, Option<String>), String> {
             (None, '(' | '[') => depth += 1,
             (None, ')' | ']') => depth -= 1,
             (None, ',') if depth == 0 => {
-                parts.push(&source[from..at]);
-                from = at + 1;
+                parts.push(list[from..i].trim());
+                from = i + 1;
             }
             _ => {}
         }
     }
-    parts.push(&source[from..]);
+    if depth != 0 || quote.is_some() {
+        return None;
+    }
+    parts.push(list[from..].trim());
+    Some(parts)
+}
+
+/// The selector and the attribute of `sel@attr`. In a list, each alternative may name the
+/// attribute (`h2 a@href, h3 a@href`, `time@datetime, span.date`): one name for the whole list,
+/// read where the match has it, its text where it has not.
+fn split_attribute(source: &str) -> Result<(String, Option<String>), String> {
+    // Unbalanced, it is one selector, which compiling will refuse with the CSS error.
+    let parts = split_top_level(source).unwrap_or_else(|| vec![source]);
     let mut attr: Option<&str> = None;
     let mut selectors: Vec<&str> = Vec::new();
     for part in parts {

@@ -27,6 +27,7 @@ mod scan;
 
 use url::Url;
 
+use super::spec::split_top_level;
 use super::text::Links;
 use super::{Item, dedupe_by_link, wellformed};
 use crate::config::SelectConfig;
@@ -116,33 +117,6 @@ fn selector_texts(select: &SelectConfig) -> impl Iterator<Item = &str> {
             .flatten()
             .map(|spec| spec.selector_text.as_str()),
     )
-}
-
-/// A selector list split at its top-level commas; `None` when brackets or quotes don't balance.
-fn split_top_level(list: &str) -> Option<Vec<&str>> {
-    let mut parts = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut from = 0;
-    for (i, c) in list.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '(' | '[') => depth += 1,
-            (None, ')' | ']') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                parts.push(list[from..i].trim());
-                from = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 || quote.is_some() {
-        return None;
-    }
-    parts.push(list[from..].trim());
-    Some(parts)
 }
 
 /// An ancestor of an item, outside it.
